@@ -51,7 +51,9 @@ func ttyAnswers(t *testing.T, input string, closeAfter bool) (string, error) {
 	var mu sync.Mutex
 	g := NewTTY(pr, lockedWriter{&mu, &out})
 	done := make(chan error, 1)
-	go func() { done <- g.Wait(t.Context(), "sc_frontend.disable.fe03", "Service Center » Administration » Servers » fe03 » Disable") }()
+	go func() {
+		done <- g.Wait(t.Context(), "sc_frontend.disable.fe03", "Service Center » Administration » Servers » fe03 » Disable")
+	}()
 	// Wait until the question is asked before answering, as a person would.
 	synctest.Wait()
 	io.WriteString(pw, input)
