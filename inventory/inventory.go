@@ -4,7 +4,6 @@ import (
 	"time"
 
 	"github.com/hashicorp/hcl/v2"
-	"github.com/zclconf/go-cty/cty"
 
 	"github.com/osrun/osrun/inventory/secret"
 )
@@ -55,7 +54,7 @@ type Host struct {
 	Transport string
 	SSH       SSHSettings
 	WinRM     WinRMSettings
-	Vars      map[string]cty.Value
+	Vars      Values
 	DeclRange hcl.Range
 }
 
@@ -95,7 +94,7 @@ type Group struct {
 type Endpoint struct {
 	Name      string
 	Driver    string
-	Settings  map[string]cty.Value
+	Settings  Values
 	DeclRange hcl.Range
 }
 
