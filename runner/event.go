@@ -54,6 +54,9 @@ type Event struct {
 	Error    string        `json:"error,omitempty"`
 	// Attempt is the try number for retried tasks (1-based), 0 otherwise.
 	Attempt int `json:"attempt,omitempty"`
+	// Ignored marks a failed HostTaskEnd of a task with ignore_errors: the
+	// host carries on.
+	Ignored bool `json:"ignored,omitempty"`
 }
 
 // Sink receives a run's events; the CLI renders them.

@@ -1,0 +1,15 @@
+// Package runner drives a decoded playbook against an inventory.
+//
+// Run executes waves in order and, inside a wave, batches in order. Inside
+// a batch the hosts run in parallel (at most Options.Forks at once) and in
+// lock-step: every host finishes a task before any host starts the next, so
+// a batch never has hosts at different steps of the procedure. A host that
+// fails is left alone for the rest of the run; when a wave's failures exceed
+// its max_fail_percentage no further batch or wave starts. Everything that
+// happens is reported as Events through one Sink, and Run returns a Recap
+// whose Outcome the CLI maps to an exit code.
+//
+// Plan computes the same waves and batches without connecting to anything.
+//
+// The playbook language itself lives in runner/playbook.
+package runner

@@ -1,0 +1,2 @@
+target_version = "11.32.0"
+batch          = 2

@@ -1,0 +1,64 @@
+package runner
+
+import "time"
+
+// Outcome sums up a run; the CLI maps it to an exit code.
+type Outcome string
+
+const (
+	// OutcomeSuccess: no host failed (ignored errors do not count).
+	OutcomeSuccess Outcome = "success"
+	// OutcomeFailed: some host failed or was unreachable, within the budget.
+	OutcomeFailed Outcome = "failed"
+	// OutcomeBudgetExceeded: a wave's failures exceeded its
+	// max_fail_percentage and the run stopped early.
+	OutcomeBudgetExceeded Outcome = "budget_exceeded"
+	// OutcomeInterrupted: the context was cancelled (Ctrl-C, SIGTERM).
+	OutcomeInterrupted Outcome = "interrupted"
+)
+
+// Recap is the result of a run.
+type Recap struct {
+	RunID   string  `json:"run_id,omitempty"`
+	Check   bool    `json:"check,omitempty"`
+	Outcome Outcome `json:"outcome"`
+	// StoppedAt names the wave where the run stopped early, "" when it ran
+	// to the end.
+	StoppedAt string        `json:"stopped_at,omitempty"`
+	Duration  time.Duration `json:"duration_ns"`
+	// Hosts are every host the run selected, in inventory order.
+	Hosts []HostRecap `json:"hosts"`
+}
+
+// HostRecap counts a host's task outcomes.
+type HostRecap struct {
+	Host        string `json:"host"`
+	OK          int    `json:"ok"`
+	Changed     int    `json:"changed"`
+	Failed      int    `json:"failed"`
+	Skipped     int    `json:"skipped"`
+	Unreachable int    `json:"unreachable"`
+	// Ignored counts failures of tasks with ignore_errors.
+	Ignored int `json:"ignored"`
+	// Interrupted counts tasks cut short by cancellation.
+	Interrupted int `json:"interrupted,omitempty"`
+}
+
+func (c *HostRecap) add(s Status, ignored bool) {
+	switch {
+	case ignored:
+		c.Ignored++
+	case s == StatusOK:
+		c.OK++
+	case s == StatusChanged:
+		c.Changed++
+	case s == StatusFailed:
+		c.Failed++
+	case s == StatusSkipped:
+		c.Skipped++
+	case s == StatusUnreachable:
+		c.Unreachable++
+	case s == StatusInterrupted:
+		c.Interrupted++
+	}
+}

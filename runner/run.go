@@ -1,0 +1,495 @@
+package runner
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/zclconf/go-cty/cty"
+
+	"github.com/osrun/osrun/inventory"
+	"github.com/osrun/osrun/modules"
+	"github.com/osrun/osrun/runner/playbook"
+	"github.com/osrun/osrun/transports"
+)
+
+// Run executes pb on inv. The error is for problems found before anything
+// ran (an unknown --limit name, a transport without a dialer); what happens
+// to hosts is in the Recap.
+func Run(ctx context.Context, pb *playbook.Playbook, inv *inventory.Inventory, opts Options) (*Recap, error) {
+	set, err := limitSet(inv, opts.Limit)
+	if err != nil {
+		return nil, err
+	}
+	if opts.Forks <= 0 {
+		opts.Forks = DefaultForks
+	}
+	if opts.Log == nil {
+		opts.Log = slog.New(slog.DiscardHandler)
+	}
+	r := &run{pb: pb, inv: inv, opts: opts, limit: set, hosts: map[*inventory.Host]*hostState{}}
+	if err := r.prepare(); err != nil {
+		return nil, err
+	}
+	return r.run(ctx), nil
+}
+
+// run is one execution. Host state is touched by one goroutine per host
+// while a task runs and by the coordinator between tasks; the WaitGroup
+// orders the two.
+type run struct {
+	pb    *playbook.Playbook
+	inv   *inventory.Inventory
+	opts  Options
+	limit map[*inventory.Host]bool
+	hosts map[*inventory.Host]*hostState
+	order []*hostState // inventory order, for the recap
+
+	emitMu sync.Mutex
+	ended  bool // RunEnd sent: late progress lines are dropped
+}
+
+type hostState struct {
+	host    *inventory.Host
+	conn    transports.Conn
+	down    bool // failed or unreachable: skipped for the rest of the run
+	results map[string]cty.Value
+	recap   HostRecap
+	log     *slog.Logger
+}
+
+// prepare selects the hosts and checks that every host that has a task to
+// run on it has a dialer for its transport.
+func (r *run) prepare() error {
+	needsConn := map[*inventory.Host]bool{}
+	for _, w := range r.pb.Waves {
+		onHost := slices.ContainsFunc(w.Tasks, func(t *playbook.Task) bool { return t.On == modules.OnHost })
+		for _, h := range limited(w.Hosts, r.limit) {
+			if _, ok := r.hosts[h]; !ok {
+				r.hosts[h] = &hostState{
+					host:    h,
+					results: map[string]cty.Value{},
+					recap:   HostRecap{Host: h.Name},
+					log:     r.opts.Log.With("host", h.Name),
+				}
+			}
+			needsConn[h] = needsConn[h] || onHost
+		}
+	}
+	for _, h := range r.inv.Hosts {
+		if hs, ok := r.hosts[h]; ok {
+			r.order = append(r.order, hs)
+		}
+	}
+	if len(r.order) != len(r.hosts) { // hosts outside inv.Hosts: keep them, after
+		for _, w := range r.pb.Waves {
+			for _, h := range limited(w.Hosts, r.limit) {
+				if !slices.ContainsFunc(r.order, func(hs *hostState) bool { return hs.host == h }) {
+					r.order = append(r.order, r.hosts[h])
+				}
+			}
+		}
+	}
+	for _, hs := range r.order {
+		if needsConn[hs.host] && r.opts.Dialers[hs.host.Transport] == nil {
+			return fmt.Errorf("host %s: no transport %q to connect with", hs.host.Name, hs.host.Transport)
+		}
+	}
+	return nil
+}
+
+func (r *run) emit(e Event) {
+	r.emitMu.Lock()
+	defer r.emitMu.Unlock()
+	if r.ended || r.opts.Sink == nil {
+		return
+	}
+	if e.Time.IsZero() {
+		e.Time = time.Now()
+	}
+	e.RunID, e.Check = r.opts.RunID, r.opts.Check
+	r.opts.Sink.Emit(e)
+	if e.Kind == RunEnd {
+		r.ended = true
+	}
+}
+
+func (r *run) run(ctx context.Context) *Recap {
+	start := time.Now()
+	recap := &Recap{RunID: r.opts.RunID, Check: r.opts.Check, Outcome: OutcomeSuccess}
+	r.emit(Event{Kind: RunStart, Waves: len(r.pb.Waves), Hosts: r.hostNames()})
+
+	for i, w := range r.pb.Waves {
+		if ctx.Err() != nil {
+			recap.Outcome, recap.StoppedAt = OutcomeInterrupted, w.Name
+			break
+		}
+		if stop := r.wave(ctx, i, w); stop != "" {
+			recap.Outcome, recap.StoppedAt = stop, w.Name
+			break
+		}
+	}
+	r.closeAll()
+
+	if recap.Outcome == OutcomeSuccess && slices.ContainsFunc(r.order, func(hs *hostState) bool { return hs.down }) {
+		recap.Outcome = OutcomeFailed
+	}
+	recap.Duration = time.Since(start)
+	for _, hs := range r.order {
+		recap.Hosts = append(recap.Hosts, hs.recap)
+	}
+	status := StatusOK
+	switch recap.Outcome {
+	case OutcomeInterrupted:
+		status = StatusInterrupted
+	case OutcomeFailed, OutcomeBudgetExceeded:
+		status = StatusFailed
+	}
+	r.emit(Event{Kind: RunEnd, Status: status, Msg: string(recap.Outcome), Duration: recap.Duration})
+	return recap
+}
+
+func (r *run) hostNames() []string {
+	out := make([]string, len(r.order))
+	for i, hs := range r.order {
+		out[i] = hs.host.Name
+	}
+	return out
+}
+
+// wave runs one wave and returns a non-empty Outcome when the run must stop.
+func (r *run) wave(ctx context.Context, i int, w *playbook.Wave) Outcome {
+	start := time.Now()
+	hosts := limited(w.Hosts, r.limit)
+	batches := w.Batches(hosts)
+	base := Event{Wave: w.Name, WaveNum: i + 1, Waves: len(r.pb.Waves), Batches: len(batches)}
+
+	ev := base
+	ev.Kind, ev.Hosts, ev.Msg = WaveStart, names(hosts), w.Description
+	r.emit(ev)
+
+	var stop Outcome
+	failed := 0 // hosts that failed during this wave
+	for b, batch := range batches {
+		if ctx.Err() != nil {
+			stop = OutcomeInterrupted
+			break
+		}
+		failed += r.batch(ctx, base, b, batch, w.Tasks)
+		if ctx.Err() != nil {
+			stop = OutcomeInterrupted
+			break
+		}
+		// The budget is checked between batches, as in Ansible: hosts of a
+		// batch already under way are allowed to finish.
+		if float64(failed)*100 > w.MaxFailPercentage*float64(len(hosts)) {
+			stop = OutcomeBudgetExceeded
+			break
+		}
+	}
+
+	ev = base
+	ev.Kind, ev.Duration, ev.Status = WaveEnd, time.Since(start), StatusOK
+	switch {
+	case stop == OutcomeInterrupted:
+		ev.Status = StatusInterrupted
+	case failed > 0:
+		ev.Status = StatusFailed
+		ev.Msg = fmt.Sprintf("%d of %d hosts failed", failed, len(hosts))
+	}
+	if stop == OutcomeBudgetExceeded {
+		ev.Msg += fmt.Sprintf(", above max_fail_percentage %g: stopping", w.MaxFailPercentage)
+	}
+	r.emit(ev)
+	return stop
+}
+
+// batch runs the tasks of a wave on one batch in lock-step and returns how
+// many of its hosts failed.
+func (r *run) batch(ctx context.Context, base Event, b int, batch []*inventory.Host, tasks []*playbook.Task) int {
+	var live []*hostState
+	for _, h := range batch {
+		if hs := r.hosts[h]; !hs.down {
+			live = append(live, hs)
+		}
+	}
+	if len(live) == 0 {
+		return 0
+	}
+	start := time.Now()
+	base.Batch = b + 1
+	ev := base
+	ev.Kind, ev.Hosts = BatchStart, stateNames(live)
+	r.emit(ev)
+
+	failed := 0
+	for _, t := range tasks {
+		if ctx.Err() != nil || len(live) == 0 {
+			break
+		}
+		failed += r.task(ctx, base, t, live)
+		live = slices.DeleteFunc(live, func(hs *hostState) bool { return hs.down })
+	}
+
+	ev = base
+	ev.Kind, ev.Duration, ev.Status = BatchEnd, time.Since(start), StatusOK
+	if failed > 0 {
+		ev.Status = StatusFailed
+	}
+	if ctx.Err() != nil {
+		ev.Status = StatusInterrupted
+	}
+	r.emit(ev)
+	return failed
+}
+
+// task runs one task on every live host of a batch, at most Forks at once,
+// and returns when all of them are done.
+func (r *run) task(ctx context.Context, base Event, t *playbook.Task, live []*hostState) int {
+	start := time.Now()
+	base.Task, base.Module = t.Key(), t.Module
+	ev := base
+	ev.Kind, ev.Hosts = TaskStart, stateNames(live)
+	r.emit(ev)
+
+	sem := make(chan struct{}, r.opts.Forks)
+	var wg sync.WaitGroup
+launch:
+	for _, hs := range live {
+		select {
+		case sem <- struct{}{}:
+		case <-ctx.Done():
+			break launch // hosts not started yet do not start
+		}
+		wg.Go(func() {
+			defer func() { <-sem }()
+			r.hostTask(ctx, base, t, hs)
+		})
+	}
+	wg.Wait()
+
+	failed := 0
+	for _, hs := range live {
+		if hs.down {
+			failed++
+		}
+	}
+	ev = base
+	ev.Kind, ev.Duration = TaskEnd, time.Since(start)
+	r.emit(ev)
+	return failed
+}
+
+func stateNames(hs []*hostState) []string {
+	out := make([]string, len(hs))
+	for i, h := range hs {
+		out[i] = h.host.Name
+	}
+	return out
+}
+
+// hostTask runs t on one host and records the outcome.
+func (r *run) hostTask(ctx context.Context, base Event, t *playbook.Task, hs *hostState) {
+	start := time.Now()
+	base.Host = hs.host.Name
+	ev := base
+	ev.Kind = HostTaskStart
+	r.emit(ev)
+
+	log := hs.log.With("task", t.Key())
+	o := r.execute(ctx, base, t, hs, log)
+
+	ignored := o.status == StatusFailed && t.IgnoreErrors
+	if (o.status == StatusFailed && !ignored) || o.status == StatusUnreachable {
+		hs.down = true
+	}
+	resultStatus := string(o.status)
+	switch o.status {
+	case StatusUnreachable, StatusInterrupted:
+		resultStatus = playbook.ResultFailed
+	}
+	hs.results[t.Key()] = playbook.ResultValue(resultStatus, o.res, o.err)
+	hs.recap.add(o.status, ignored)
+
+	ev = base
+	ev.Kind, ev.Status, ev.Duration, ev.Attempt = HostTaskEnd, o.status, time.Since(start), o.attempt
+	ev.Msg, ev.Ignored = o.res.Msg, ignored
+	if r.opts.Diff {
+		ev.Diff = o.res.Diff
+	}
+	if o.err != nil {
+		ev.Error = o.err.Error()
+		log.Debug("task failed", "status", o.status, "err", o.err)
+	}
+	r.emit(ev)
+}
+
+type outcome struct {
+	status  Status
+	res     modules.Result
+	err     error
+	attempt int // 0 unless the task can retry
+}
+
+func (r *run) execute(ctx context.Context, base Event, t *playbook.Task, hs *hostState, log *slog.Logger) outcome {
+	fail := func(err error) outcome { return outcome{status: StatusFailed, err: err} }
+	ectx := r.pb.EvalContext(r.inv, hs.host, hs.results)
+	run, err := t.When(ectx)
+	if err != nil {
+		return fail(err)
+	}
+	if !run {
+		return outcome{status: StatusSkipped}
+	}
+	args, err := t.Args(ectx)
+	if err != nil {
+		return fail(err)
+	}
+	action, err := t.Def.New(args)
+	if err != nil {
+		return fail(fmt.Errorf("module %s: %w", t.Module, err))
+	}
+	env := &modules.Env{
+		Host:      hs.host,
+		Inventory: r.inv,
+		Log:       log,
+		Progress: func(msg string) {
+			ev := base
+			ev.Kind, ev.Msg = Progress, msg
+			r.emit(ev)
+		},
+	}
+	if t.On == modules.OnHost {
+		conn, err := r.conn(ctx, hs)
+		if err != nil {
+			if ctx.Err() != nil {
+				return outcome{status: StatusInterrupted, err: err}
+			}
+			return outcome{status: StatusUnreachable, err: err}
+		}
+		env.Conn = conn
+	}
+	check := r.opts.Check
+	if t.CheckMode != nil {
+		check = *t.CheckMode
+	}
+	call := action.Apply
+	if check {
+		call = action.Check
+	}
+	retries := t.Retries
+	if check {
+		// A prediction does not change by waiting for it.
+		retries = 0
+	}
+
+	var o outcome
+	for attempt := 1; ; attempt++ {
+		if retries > 0 || t.HasUntil() {
+			o.attempt = attempt
+		}
+		o.res, o.err = r.attempt(ctx, t, call, env)
+		switch {
+		case o.err != nil && ctx.Err() != nil:
+			o.status = StatusInterrupted
+			return o
+		case o.err == nil:
+			o.status = StatusOK
+			if o.res.Changed {
+				o.status = StatusChanged
+			}
+			if check {
+				return o
+			}
+			done, err := t.Until(ectx, playbook.ResultValue(string(o.status), o.res, nil))
+			if err != nil {
+				o.status, o.err = StatusFailed, err
+				return o
+			}
+			if done {
+				return o
+			}
+		}
+		if attempt > retries {
+			break
+		}
+		log.Debug("retrying", "attempt", attempt+1, "err", o.err)
+		if !sleep(ctx, t.Delay) {
+			o.status = StatusInterrupted
+			if o.err == nil {
+				o.err = ctx.Err()
+			}
+			return o
+		}
+	}
+	o.status = StatusFailed
+	if o.err == nil {
+		o.err = fmt.Errorf("until was still false after %d attempts", retries+1)
+	} else if retries > 0 {
+		o.err = fmt.Errorf("after %d attempts: %w", retries+1, o.err)
+	}
+	return o
+}
+
+// attempt makes one call, bounded by the task's timeout.
+func (r *run) attempt(ctx context.Context, t *playbook.Task, call func(context.Context, *modules.Env) (modules.Result, error), env *modules.Env) (modules.Result, error) {
+	actx := ctx
+	if t.Timeout > 0 {
+		var cancel context.CancelFunc
+		actx, cancel = context.WithTimeout(ctx, t.Timeout)
+		defer cancel()
+	}
+	res, err := call(actx, env)
+	if err != nil && ctx.Err() == nil && errors.Is(actx.Err(), context.DeadlineExceeded) {
+		err = fmt.Errorf("timed out after %s: %w", t.Timeout, err)
+	}
+	return res, err
+}
+
+// conn returns the host's connection, dialling it on first use.
+func (r *run) conn(ctx context.Context, hs *hostState) (transports.Conn, error) {
+	if hs.conn != nil {
+		return hs.conn, nil
+	}
+	d := r.opts.Dialers[hs.host.Transport]
+	if d == nil { // prepare checked this; keep the runner safe anyway
+		return nil, fmt.Errorf("no transport %q to connect with", hs.host.Transport)
+	}
+	conn, err := d.Dial(ctx, hs.host)
+	if err != nil {
+		return nil, fmt.Errorf("connect over %s: %w", hs.host.Transport, err)
+	}
+	hs.conn = conn
+	return conn, nil
+}
+
+func (r *run) closeAll() {
+	for _, hs := range r.order {
+		if hs.conn == nil {
+			continue
+		}
+		if err := hs.conn.Close(); err != nil {
+			hs.log.Warn("closing the connection failed", "err", err)
+		}
+		hs.conn = nil
+	}
+}
+
+// sleep waits d or until ctx is done; false means ctx is done.
+func sleep(ctx context.Context, d time.Duration) bool {
+	if d <= 0 {
+		return ctx.Err() == nil
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-ctx.Done():
+		return false
+	}
+}
