@@ -84,10 +84,10 @@ func (l *loader) declaredSplit(b *hcl.Block) {
 			l.errorf(uRng, &ctx, "Non-front-end in updating set",
 				"Host %q has no role, so it takes no part in the upgrade; remove it from the split.", h.Name)
 		case !inU && !inL && h.IsFrontend():
-			l.errorf(h.DeclRange, &ctx, "Front-end missing from split",
+			l.errorf(h.DeclRange, nil, "Front-end missing from split",
 				"Front-end %q is in neither updating nor loaded; a declared split must place every front-end, or it would never be upgraded.", h.Name)
 		case !inU && ctl:
-			l.errorf(h.DeclRange, &ctx, "Controller missing from split",
+			l.errorf(h.DeclRange, nil, "Controller missing from split",
 				"Host %q runs the Deployment Controller, which is upgraded first; add it to updating.", h.Name)
 		default:
 			continue

@@ -1,0 +1,9 @@
+host "fe01" {
+  address = "10.0.0.11"
+  stack   = "j2ee"
+  roles   = ["controller", "frontent"]  # ERROR: Invalid role
+}
+host "fe02" {
+  address = "10.0.0.12"
+  stack   = "j2ee"
+}

@@ -1,0 +1,9 @@
+host "fe01" {
+  address = "10.0.0.11"
+  stack   = "dotnett"  # ERROR: Invalid stack
+  roles   = ["controller", "frontend"]
+}
+host "fe02" {
+  address = "10.0.0.12"
+  stack   = "j2ee"
+}

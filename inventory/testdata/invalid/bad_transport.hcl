@@ -1,0 +1,10 @@
+host "fe01" {
+  address   = "10.0.0.11"
+  stack     = "j2ee"
+  transport = "telnet"  # ERROR: Invalid transport
+  roles     = ["controller", "frontend"]
+}
+host "fe02" {
+  address = "10.0.0.12"
+  stack   = "j2ee"
+}

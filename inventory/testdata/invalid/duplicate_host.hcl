@@ -1,0 +1,13 @@
+host "fe01" {
+  address = "10.0.0.11"
+  stack   = "j2ee"
+  roles   = ["controller", "frontend"]
+}
+host "fe02" {
+  address = "10.0.0.12"
+  stack   = "j2ee"
+}
+host "fe01" {  # ERROR: Duplicate host
+  address = "10.0.0.13"
+  stack   = "j2ee"
+}

@@ -1,0 +1,17 @@
+host "fe01" {
+  address = "10.0.0.11"
+  stack   = "j2ee"
+  roles   = ["controller", "frontend"]
+}
+host "fe02" {
+  address = "10.0.0.12"
+  stack   = "j2ee"
+}
+split {
+  updating = [host.fe01]
+  loaded   = [host.fe02]
+}
+split {  # ERROR: Duplicate split block
+  updating = [host.fe01]
+  loaded   = [host.fe02]
+}

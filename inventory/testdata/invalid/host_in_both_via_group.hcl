@@ -1,0 +1,17 @@
+host "fe01" {
+  address = "10.0.0.11"
+  stack   = "j2ee"
+  roles   = ["controller", "frontend"]
+}
+host "fe02" {
+  address = "10.0.0.12"
+  stack   = "j2ee"
+}
+host "fe03" {
+  address = "10.0.0.13"
+  stack   = "j2ee"
+}
+split {
+  updating = [host.fe01, host.fe02]
+  loaded   = [group.frontends]  # ERROR: Controller in loaded set # ERROR: Host in both split sets
+}

@@ -1,0 +1,4 @@
+# ERROR: No hosts
+load_balancer "main" {
+  driver = "haproxy"
+}

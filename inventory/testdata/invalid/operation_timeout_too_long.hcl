@@ -1,0 +1,15 @@
+defaults {
+  winrm {
+    operation_timeout = "90s"  # ERROR: Invalid duration
+    timeout           = "60s"
+  }
+}
+host "fe01" {
+  address = "10.0.0.11"
+  stack   = "j2ee"
+  roles   = ["controller", "frontend"]
+}
+host "fe02" {
+  address = "10.0.0.12"
+  stack   = "j2ee"
+}

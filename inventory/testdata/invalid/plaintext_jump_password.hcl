@@ -1,0 +1,17 @@
+defaults {
+  ssh {
+    jump {
+      address  = "bastion.example"
+      password = "hunter2"  # ERROR: Secret in plain text
+    }
+  }
+}
+host "fe01" {
+  address = "10.0.0.11"
+  stack   = "j2ee"
+  roles   = ["controller", "frontend"]
+}
+host "fe02" {
+  address = "10.0.0.12"
+  stack   = "j2ee"
+}

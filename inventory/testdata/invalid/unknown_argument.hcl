@@ -1,0 +1,9 @@
+host "fe01" {  # ERROR: Missing required argument
+  adress = "10.0.0.11"  # ERROR: Unsupported argument
+  stack  = "j2ee"
+  roles  = ["controller", "frontend"]
+}
+host "fe02" {
+  address = "10.0.0.12"
+  stack   = "j2ee"
+}

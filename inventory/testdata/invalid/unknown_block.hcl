@@ -1,0 +1,12 @@
+host "fe01" {
+  address = "10.0.0.11"
+  stack   = "j2ee"
+  roles   = ["controller", "frontend"]
+}
+host "fe02" {
+  address = "10.0.0.12"
+  stack   = "j2ee"
+}
+hots "fe03" {  # ERROR: Unsupported block type
+  address = "10.0.0.13"
+}

@@ -1,0 +1,15 @@
+load_balancer "main" {
+  driver = "haproxy"
+}
+zone "a" {
+  load_balancer = load_balancer.mian  # ERROR: Unknown load balancer
+}
+host "fe01" {
+  address = "10.0.0.11"
+  stack   = "j2ee"
+  roles   = ["controller", "frontend"]
+}
+host "fe02" {
+  address = "10.0.0.12"
+  stack   = "j2ee"
+}

@@ -1,0 +1,10 @@
+host "fe01" {
+  address = "10.0.0.11"
+  stack   = "j2ee"
+  roles   = ["controller", "frontend"]
+  member  = host.fe02  # ERROR: Variables not allowed
+}
+host "fe02" {
+  address = "10.0.0.12"
+  stack   = "j2ee"
+}

@@ -1,0 +1,10 @@
+host "fe01" {
+  address = "10.0.0.11"
+  stack   = "j2ee"
+  roles   = ["controller", "frontend"]
+  vars    = ["lisbon"]  # ERROR: Incorrect attribute value type
+}
+host "fe02" {
+  address = "10.0.0.12"
+  stack   = "j2ee"
+}

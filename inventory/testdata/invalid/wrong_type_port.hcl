@@ -1,0 +1,14 @@
+defaults {
+  ssh {
+    port = "abc"  # ERROR: Incorrect attribute value type
+  }
+}
+host "fe01" {
+  address = "10.0.0.11"
+  stack   = "j2ee"
+  roles   = ["controller", "frontend"]
+}
+host "fe02" {
+  address = "10.0.0.12"
+  stack   = "j2ee"
+}
