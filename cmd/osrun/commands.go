@@ -1,0 +1,154 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/osrun/osrun/modules"
+	"github.com/osrun/osrun/modules/builtin"
+	"github.com/osrun/osrun/runner"
+)
+
+func registry() (*modules.Registry, error) {
+	return builtin.Registry(builtin.Options{})
+}
+
+func validateCommand() *cli.Command {
+	return &cli.Command{
+		Name:      "validate",
+		Usage:     "check a playbook and its inventory without connecting to anything",
+		ArgsUsage: "PLAYBOOK",
+		Flags:     []cli.Flag{inventoryFlag, varFlag, varFileFlag},
+		Action: func(c *cli.Context) error {
+			reg, err := registry()
+			if err != nil {
+				return err
+			}
+			l, err := newLoader(c.App.ErrWriter).playbook(c, reg)
+			if err != nil {
+				return err
+			}
+			tasks := 0
+			for _, w := range l.pb.Waves {
+				tasks += len(w.Tasks)
+			}
+			fmt.Fprintf(c.App.Writer, "%s is valid: %d waves, %d tasks, %d hosts in %d zones\n",
+				c.Args().First(), len(l.pb.Waves), tasks, len(l.inv.Hosts), len(l.inv.Zones))
+			return nil
+		},
+	}
+}
+
+func planCommand() *cli.Command {
+	return &cli.Command{
+		Name:      "plan",
+		Usage:     "print the waves, batches, hosts and tasks a run would go through, without connecting",
+		ArgsUsage: "PLAYBOOK",
+		Flags:     []cli.Flag{inventoryFlag, varFlag, varFileFlag, limitFlag, &cli.BoolFlag{Name: "json", Usage: "print the plan as JSON"}},
+		Action: func(c *cli.Context) error {
+			reg, err := registry()
+			if err != nil {
+				return err
+			}
+			l, err := newLoader(c.App.ErrWriter).playbook(c, reg)
+			if err != nil {
+				return err
+			}
+			plan, err := runner.Plan(l.pb, l.inv, splitList(c.StringSlice("limit")))
+			if err != nil {
+				return &configError{msg: err.Error()}
+			}
+			if c.Bool("json") {
+				enc := json.NewEncoder(c.App.Writer)
+				enc.SetIndent("", "  ")
+				return enc.Encode(plan)
+			}
+			printPlan(c.App.Writer, plan)
+			return nil
+		},
+	}
+}
+
+func applyCommand() *cli.Command {
+	return &cli.Command{
+		Name:      "apply",
+		Usage:     "run a playbook against the farm (--check rehearses it without changing anything)",
+		ArgsUsage: "PLAYBOOK",
+		Flags: []cli.Flag{
+			inventoryFlag, varFlag, varFileFlag, limitFlag,
+			&cli.BoolFlag{Name: "check", Aliases: []string{"C"}, Usage: "rehearse: read live state and report what would change, change nothing"},
+			&cli.BoolFlag{Name: "diff", Aliases: []string{"D"}, Usage: "show what each task changes (or would change)"},
+			&cli.IntFlag{Name: "forks", Aliases: []string{"f"}, Value: 5, Usage: "hosts worked on in parallel within a batch"},
+			&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Value: "text", Usage: "event output: text or json (JSON Lines)"},
+		},
+		Action: func(c *cli.Context) error {
+			reg, err := registry()
+			if err != nil {
+				return err
+			}
+			l, err := newLoader(c.App.ErrWriter).playbook(c, reg)
+			if err != nil {
+				return err
+			}
+			if c.Int("forks") < 1 {
+				return &configError{msg: "--forks must be at least 1"}
+			}
+			var sink runner.Sink
+			switch c.String("output") {
+			case "text":
+				sink = newTextSink(c.App.Writer, c.Bool("diff"), useColor(c.App.Writer))
+			case "json":
+				sink = newJSONSink(c.App.Writer)
+			default:
+				return &configError{msg: fmt.Sprintf("--output %q: want text or json", c.String("output"))}
+			}
+			log := slog.New(slog.NewTextHandler(c.App.ErrWriter, &slog.HandlerOptions{Level: slog.LevelWarn}))
+			recap, err := runner.Run(c.Context, l.pb, l.inv, runner.Options{
+				Check:   c.Bool("check"),
+				Diff:    c.Bool("diff"),
+				Forks:   c.Int("forks"),
+				Limit:   splitList(c.StringSlice("limit")),
+				Sink:    sink,
+				Dialers: dialers(c.App.ErrWriter),
+				Log:     log,
+				RunID:   time.Now().UTC().Format("20060102T150405Z"),
+			})
+			if err != nil && recap == nil {
+				return &configError{msg: err.Error()}
+			}
+			if c.String("output") == "text" {
+				printRecap(c.App.Writer, recap, useColor(c.App.Writer))
+			}
+			return outcomeError(recap)
+		},
+	}
+}
+
+func outcomeError(r *runner.Recap) error {
+	switch r.Outcome {
+	case runner.OutcomeSuccess:
+		return nil
+	case runner.OutcomeFailed:
+		return &runError{code: ExitHostFailed, msg: "the run finished with failed hosts: " + strings.Join(failedHosts(r), ", ")}
+	case runner.OutcomeBudgetExceeded:
+		return &runError{code: ExitBudget, msg: "the run stopped early: the failure budget was exceeded (failed: " + strings.Join(failedHosts(r), ", ") + ")"}
+	case runner.OutcomeInterrupted:
+		return &runError{code: ExitInterrupted, msg: "the run was interrupted; in-flight tasks were cancelled"}
+	}
+	return &runError{code: ExitHostFailed, msg: fmt.Sprintf("unknown run outcome %q", r.Outcome)}
+}
+
+func failedHosts(r *runner.Recap) []string {
+	var out []string
+	for _, h := range r.Hosts {
+		if h.Failed > 0 || h.Unreachable > 0 {
+			out = append(out, h.Host)
+		}
+	}
+	return out
+}

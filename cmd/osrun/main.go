@@ -1,0 +1,84 @@
+// Command osrun performs zero-downtime Platform Server upgrades of
+// OutSystems front-end farms. See README.md for the commands, the
+// inventory and playbook languages, and the exit codes.
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/urfave/cli/v2"
+)
+
+// version is set at build time with -ldflags "-X main.version=...".
+var version = "dev"
+
+func main() {
+	os.Exit(run(os.Args, os.Stdin, os.Stdout, os.Stderr))
+}
+
+// run is main without os.Exit, so tests (testscript) can drive the real CLI.
+func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	go func() {
+		// A second Ctrl-C is a hard stop: the operator means it.
+		<-ctx.Done()
+		stop()
+		hard := make(chan os.Signal, 1)
+		signal.Notify(hard, os.Interrupt, syscall.SIGTERM)
+		<-hard
+		fmt.Fprintln(stderr, "osrun: second interrupt, exiting immediately")
+		os.Exit(ExitInterrupted)
+	}()
+
+	app := newApp(stdin, stdout, stderr)
+	err := app.RunContext(ctx, interspersed(args))
+	if err != nil {
+		if _, isConfig := err.(*configError); isConfig || exitCode(err) != ExitOK {
+			fmt.Fprintf(stderr, "osrun: %v\n", err)
+		}
+	}
+	return exitCode(err)
+}
+
+func newApp(stdin io.Reader, stdout, stderr io.Writer) *cli.App {
+	return &cli.App{
+		Name:      "osrun",
+		Usage:     "zero-downtime Platform Server upgrades of OutSystems front-end farms",
+		Version:   version,
+		Reader:    stdin,
+		Writer:    stdout,
+		ErrWriter: stderr,
+		// Exit codes are decided in one place (exitCode); urfave/cli must not
+		// call os.Exit on its own.
+		ExitErrHandler:  func(*cli.Context, error) {},
+		HideHelpCommand: false,
+		Commands: []*cli.Command{
+			validateCommand(),
+			planCommand(),
+			applyCommand(),
+			inventoryCommand(),
+			modulesCommand(),
+			{
+				Name:  "version",
+				Usage: "print osrun's version",
+				Action: func(c *cli.Context) error {
+					fmt.Fprintf(c.App.Writer, "osrun %s\n", version)
+					return nil
+				},
+			},
+		},
+	}
+}
+
+var (
+	inventoryFlag = &cli.StringFlag{Name: "inventory", Aliases: []string{"i"}, Usage: "inventory `FILE` (default: the playbook's inventory attribute)"}
+	varFlag       = &cli.StringSliceFlag{Name: "var", Usage: "set a playbook variable, `NAME=VALUE` (repeatable)"}
+	varFileFlag   = &cli.StringSliceFlag{Name: "var-file", Usage: "read playbook variables from an HCL `FILE` (repeatable)"}
+	limitFlag     = &cli.StringSliceFlag{Name: "limit", Aliases: []string{"l"}, Usage: "only these `HOSTS` (host or group names, comma-separated)"}
+)
