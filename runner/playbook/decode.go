@@ -17,12 +17,15 @@ import (
 
 // decoder carries what Decode learns while walking the file.
 type decoder struct {
-	f      *File
-	inv    *inventory.Inventory
-	reg    *modules.Registry
-	funcs  map[string]function.Function
-	vars   map[string]*variable
-	static *hcl.EvalContext // var.* and functions: for values known before any host runs
+	f     *File
+	inv   *inventory.Inventory
+	reg   *modules.Registry
+	funcs map[string]function.Function
+	vars  map[string]*variable
+	// varsBroken is set when a variable has no usable value; values that
+	// depend on variables are then not checked, to report each problem once.
+	varsBroken bool
+	static     *hcl.EvalContext // var.* and functions: for values known before any host runs
 	// hostKeys are the attributes of host.*; nil when the inventory has no
 	// host to ask, which disables the check.
 	hostKeys []string

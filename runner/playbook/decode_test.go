@@ -82,7 +82,7 @@ func TestVariables(t *testing.T) {
 		{name: "var file", varFiles: []string{varFile}, wantVersion: "11.32.0", wantBatch: 2},
 		{name: "var beats var file", vars: map[string]string{"target_version": "11.33.0", "batch": "3"}, varFiles: []string{varFile}, wantVersion: "11.33.0", wantBatch: 3},
 		{name: "undeclared", vars: map[string]string{"target_versoin": "1"}, wantError: "Undeclared variable"},
-		{name: "wrong type", vars: map[string]string{"batch": "many"}, wantError: "Variables not allowed"},
+		{name: "wrong type", vars: map[string]string{"batch": "many"}, wantError: "Invalid value for variable"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -221,7 +221,7 @@ func (d *decoder) checkArg(p modules.Param, attr *hcl.Attribute) hcl.Diagnostics
 			return nil // depends on the host: checked when it runs
 		}
 	}
-	if callsFunction(attr.Expr) {
+	if callsFunction(attr.Expr) || d.varsBroken {
 		return nil
 	}
 	v, diags := attr.Expr.Value(d.static)

@@ -70,6 +70,7 @@ func (d *decoder) decodeVariables(vars map[string]string, varFiles []string) hcl
 			if !more.HasErrors() {
 				conv, err := convert.Convert(val, v.typ)
 				if err != nil {
+					v.value = cty.NullVal(v.typ) // reported here, not again as missing
 					diags = append(diags, attrError(attr, "Invalid default value for variable",
 						fmt.Sprintf("The default does not match the variable's type: %s.", err)))
 				} else {
@@ -101,6 +102,7 @@ func (d *decoder) decodeVariables(vars map[string]string, varFiles []string) hcl
 			})
 		}
 	}
+	d.varsBroken = diags.HasErrors()
 	return diags
 }
 
@@ -154,13 +156,15 @@ func (d *decoder) applyVar(name, raw string) hcl.Diagnostics {
 	val := cty.StringVal(raw)
 	if v.typ != cty.String && v.typ != cty.DynamicPseudoType {
 		expr, diags := hclsyntax.ParseExpression([]byte(raw), "--var "+name, hcl.InitialPos)
-		if diags.HasErrors() {
-			return diags
+		if !diags.HasErrors() {
+			val, diags = expr.Value(nil)
 		}
-		var more hcl.Diagnostics
-		val, more = expr.Value(nil)
-		if more.HasErrors() {
-			return more
+		if diags.HasErrors() {
+			return hcl.Diagnostics{{
+				Severity: hcl.DiagError,
+				Summary:  "Invalid value for variable",
+				Detail:   fmt.Sprintf("--var %s=%s: variable %q is a %s; write its value as an HCL literal.", name, raw, name, v.typ.FriendlyName()),
+			}}
 		}
 	}
 	conv, err := convert.Convert(val, v.typ)

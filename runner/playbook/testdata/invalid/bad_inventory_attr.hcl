@@ -1,0 +1,1 @@
+inventory = 42 + "x" # ERROR: Invalid operand

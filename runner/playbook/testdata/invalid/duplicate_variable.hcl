@@ -1,0 +1,7 @@
+variable "target_version" {
+  default = "11.31.0"
+}
+
+variable "target_version" { # ERROR: Duplicate variable
+  default = "11.32.0"
+}

@@ -1,0 +1,3 @@
+wave "drain" { # ERROR: Missing required argument
+  description = "no hosts"
+}

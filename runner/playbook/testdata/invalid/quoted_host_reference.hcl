@@ -1,0 +1,3 @@
+wave "drain" {
+  hosts = "group.updating" # ERROR: Invalid host reference
+}

@@ -1,0 +1,4 @@
+wave "upgrade" {
+  hosts  = group.updating
+  serial = host.vars.batch # ERROR: Invalid reference
+}

@@ -1,0 +1,3 @@
+play "drain" { # ERROR: Unsupported block type
+  hosts = group.updating
+}

@@ -1,0 +1,3 @@
+wave "drain" {
+  hosts = group.updatng # ERROR: Unknown group
+}

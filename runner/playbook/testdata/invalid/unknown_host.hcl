@@ -1,0 +1,3 @@
+wave "drain" {
+  hosts   = [group.updating, host.fe09] # ERROR: Unknown host
+}

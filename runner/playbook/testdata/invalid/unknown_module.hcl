@@ -1,0 +1,7 @@
+wave "drain" {
+  hosts = group.updating
+
+  task "lb_membr" "out" { # ERROR: Unknown module
+    state = "disabled"
+  }
+}

@@ -1,0 +1,4 @@
+variable "batch" {
+  type    = number
+  default = "two" # ERROR: Invalid default value for variable
+}
