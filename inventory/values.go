@@ -18,6 +18,9 @@ import (
 // replaces every value that came from env() or file() with a redacted
 // placeholder, because cty.Value's own GoString and its struct fields
 // would otherwise show the secret to anyone logging a Host or Endpoint.
+// One hole remains: when fmt meets a wrong verb higher up (%s on an
+// *Inventory), it prints nested values by reflection without calling any
+// method; use %v, %+v, %#v, slog or encoding/json.
 type Values map[string]cty.Value
 
 // Format covers every fmt verb; %#v prints cty Go syntax for plain values.

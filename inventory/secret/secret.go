@@ -16,29 +16,53 @@ import (
 const Redacted = "[redacted]"
 
 // Value is a secret string together with where it came from.
+//
+// The content sits behind a pointer: when fmt meets a wrong verb for an
+// enclosing value (say %s on a struct holding pointers) it prints fields
+// by reflection without calling Format, and a pointer below the top level
+// then shows as an address, not as the secret.
 type Value struct {
+	b *box
+}
+
+type box struct {
 	value  string
 	source string // e.g. env("OSRUN_WINRM_PASSWORD"); safe to show
 }
 
 // New wraps a secret read from source (a description safe to print).
-func New(value, source string) Value { return Value{value: value, source: source} }
+func New(value, source string) Value {
+	if value == "" && source == "" {
+		return Value{}
+	}
+	return Value{b: &box{value: value, source: source}}
+}
 
 // Reveal returns the secret itself. Call it only at the point of use (an
 // authentication handshake, a stdin pipe), never to build a message.
-func (v Value) Reveal() string { return v.value }
+func (v Value) Reveal() string {
+	if v.b == nil {
+		return ""
+	}
+	return v.b.value
+}
 
 // IsZero reports whether no secret was configured.
-func (v Value) IsZero() bool { return v.value == "" && v.source == "" }
+func (v Value) IsZero() bool { return v.b == nil }
 
 // Source names the reference the secret came from.
-func (v Value) Source() string { return v.source }
+func (v Value) Source() string {
+	if v.b == nil {
+		return ""
+	}
+	return v.b.source
+}
 
 func (v Value) String() string {
-	if v.source == "" {
+	if v.Source() == "" {
 		return Redacted
 	}
-	return Redacted + " from " + v.source
+	return Redacted + " from " + v.Source()
 }
 
 // GoString covers %#v.

@@ -9,6 +9,9 @@ import (
 	"testing"
 )
 
+// Wrong verbs, kept out of vet's sight on purpose.
+var wrongVerbS, wrongVerbD = "%s", "%d"
+
 func TestValueNeverPrintsItself(t *testing.T) {
 	const plain = "hunter2-very-secret"
 	v := New(plain, `env("OSRUN_WINRM_PASSWORD")`)
@@ -40,12 +43,16 @@ func TestValueNeverPrintsItself(t *testing.T) {
 		"slog":     logged.String(),
 		"slogjson": jsonLogged.String(),
 		"json":     string(js),
+		// A wrong verb makes fmt print nested fields without their methods.
+		"wrong verb %s nested ptr": fmt.Sprintf(wrongVerbS, struct{ P *holder }{&h}),
+		"wrong verb %d":            fmt.Sprintf(wrongVerbD, h),
 	}
 	for name, out := range outputs {
 		if strings.Contains(out, plain) {
 			t.Errorf("%s leaked the secret: %s", name, out)
 		}
-		if !strings.Contains(out, Redacted) {
+		// A wrong verb may show an address instead; it must not show the secret.
+		if !strings.HasPrefix(name, "wrong verb") && !strings.Contains(out, Redacted) {
 			t.Errorf("%s = %q, want it to say %s", name, out, Redacted)
 		}
 	}
