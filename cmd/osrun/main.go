@@ -25,15 +25,26 @@ func main() {
 func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	finished := make(chan struct{})
+	defer close(finished)
 	go func() {
 		// A second Ctrl-C is a hard stop: the operator means it.
-		<-ctx.Done()
-		stop()
+		select {
+		case <-ctx.Done():
+		case <-finished:
+			return
+		}
 		hard := make(chan os.Signal, 1)
 		signal.Notify(hard, os.Interrupt, syscall.SIGTERM)
-		<-hard
-		fmt.Fprintln(stderr, "osrun: second interrupt, exiting immediately")
-		os.Exit(ExitInterrupted)
+		defer signal.Stop(hard)
+		stop()
+		fmt.Fprintln(stderr, "osrun: interrupted: finishing in-flight work cleanly (press Ctrl-C again to exit at once)")
+		select {
+		case <-hard:
+			fmt.Fprintln(stderr, "osrun: second interrupt, exiting immediately")
+			os.Exit(ExitInterrupted)
+		case <-finished:
+		}
 	}()
 
 	app := newApp(stdin, stdout, stderr)

@@ -134,9 +134,21 @@ func (s *jsonSink) Emit(e runner.Event) { _ = s.enc.Encode(e) }
 func printRecap(w io.Writer, r *runner.Recap, color bool) {
 	fmt.Fprintf(w, "\nRECAP (%s)\n", r.Outcome)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "HOST\tOK\tCHANGED\tFAILED\tSKIPPED\tUNREACHABLE")
+	interrupted := false
 	for _, h := range r.Hosts {
-		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%d\t%d\n", h.Host, h.OK, h.Changed, h.Failed, h.Skipped, h.Unreachable)
+		interrupted = interrupted || h.Interrupted > 0
+	}
+	header := "HOST\tOK\tCHANGED\tFAILED\tSKIPPED\tUNREACHABLE\tIGNORED"
+	if interrupted {
+		header += "\tINTERRUPTED"
+	}
+	fmt.Fprintln(tw, header)
+	for _, h := range r.Hosts {
+		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%d\t%d\t%d", h.Host, h.OK, h.Changed, h.Failed, h.Skipped, h.Unreachable, h.Ignored)
+		if interrupted {
+			fmt.Fprintf(tw, "\t%d", h.Interrupted)
+		}
+		fmt.Fprintln(tw)
 	}
 	tw.Flush()
 }
