@@ -1,8 +1,20 @@
 package lbmember
 
-// Builtin returns the drivers osrun ships. Drivers not listed here are
-// not finished.
+import (
+	"github.com/osrun/osrun/inventory"
+	"github.com/osrun/osrun/modules/lbmember/haproxy"
+)
+
+// Builtin returns the drivers osrun ships, keyed by the driver name of a
+// load_balancer block. Drivers not listed here are not finished.
 func Builtin() *Registry {
 	r := NewRegistry()
+	for name, f := range map[string]Factory{
+		"haproxy": func(ep *inventory.Endpoint) (Driver, error) { return haproxy.FromEndpoint(ep) },
+	} {
+		if err := r.Register(name, f); err != nil {
+			panic(err) // the names above are distinct
+		}
+	}
 	return r
 }

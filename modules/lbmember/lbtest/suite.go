@@ -53,6 +53,7 @@ func Run(t *testing.T, newHarness func(t *testing.T) *Harness) {
 		{"EnableWaitsForHealth", testEnableHealth},
 		{"Sessions", testSessions},
 		{"HealthCheck", testHealthCheck},
+		{"EnableFailingMember", testEnableFailing},
 		{"KillSessions", testKill},
 	}
 	for _, c := range cases {
@@ -271,4 +272,26 @@ func testKill(t *testing.T, h *Harness) {
 	if err := k.KillSessions(t.Context(), name); err != nil {
 		t.Errorf("second KillSessions: %v", err)
 	}
+}
+
+// A member enabled while its health check fails must not look healthy, not
+// even in the moment before the balancer's first check after the change.
+func testEnableFailing(t *testing.T, h *Harness) {
+	if h.SetHealthy == nil {
+		t.Skip("harness cannot fail health checks")
+	}
+	name := h.Members[0]
+	waitFor(t, h, name, "in rotation", member.Status.InRotation)
+	setState(t, h, name, member.Disabled)
+	h.SetHealthy(t, name, false)
+	setState(t, h, name, member.Enabled)
+	for i := range 5 {
+		if st := status(t, h, name); st.Healthy {
+			t.Fatalf("read %d after enabling a failing member: %s, want unhealthy", i, describe(st))
+		}
+		tm := time.NewTimer(50 * time.Millisecond)
+		<-tm.C
+	}
+	h.SetHealthy(t, name, true)
+	waitFor(t, h, name, "healthy once its check passes", member.Status.InRotation)
 }

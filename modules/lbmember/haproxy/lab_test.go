@@ -1,0 +1,289 @@
+package haproxy_test
+
+import (
+	"bytes"
+	"fmt"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/osrun/osrun/modules/lbmember/haproxy"
+	"github.com/osrun/osrun/modules/lbmember/lbtest"
+	"github.com/osrun/osrun/modules/lbmember/member"
+)
+
+// lab is a real HAProxy on loopback in front of in-test web servers.
+type lab struct {
+	sock    string // unix stats socket
+	tcp     string // TCP stats socket
+	front   string // the frontend's address
+	servers map[string]*webServer
+	names   []string
+	client  *http.Client
+
+	mu    sync.Mutex
+	holds map[string]chan struct{}
+	next  int
+}
+
+// webServer is one front-end: /health answers per the down flag, /hold
+// blocks until the test lets it go.
+type webServer struct {
+	srv     *httptest.Server
+	down    atomic.Bool
+	entered chan string
+}
+
+func freePort(t *testing.T) int {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
+}
+
+// startLab starts HAProxy with backend "web" of the named servers and
+// waits until its health checks see them all up.
+func startLab(t *testing.T, names ...string) *lab {
+	t.Helper()
+	bin, err := exec.LookPath("haproxy")
+	if err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatal("haproxy is not installed; CI must install the Debian haproxy package")
+		}
+		t.Skip("SKIPPING REAL-HAPROXY TESTS: haproxy is not installed (apt-get install haproxy)")
+	}
+	// unix socket paths are limited to ~108 bytes; t.TempDir can be longer.
+	dir, err := os.MkdirTemp("", "osrun-hx")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	l := &lab{
+		sock:    filepath.Join(dir, "admin.sock"),
+		tcp:     "127.0.0.1:" + strconv.Itoa(freePort(t)),
+		front:   "127.0.0.1:" + strconv.Itoa(freePort(t)),
+		servers: map[string]*webServer{},
+		names:   names,
+		client:  &http.Client{Transport: &http.Transport{DisableKeepAlives: true}, Timeout: 20 * time.Second},
+		holds:   map[string]chan struct{}{},
+	}
+	var cfg strings.Builder
+	fmt.Fprintf(&cfg, `global
+    stats socket %s mode 600 level admin
+    stats socket ipv4@%s level admin
+    stats timeout 10s
+defaults
+    mode http
+    timeout connect 1s
+    timeout client 30s
+    timeout server 30s
+frontend fe
+    bind %s
+    default_backend web
+backend web
+    option httpchk GET /health
+`, l.sock, l.tcp, l.front)
+	for _, n := range names {
+		ws := &webServer{entered: make(chan string, 16)}
+		ws.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			switch r.URL.Path {
+			case "/health":
+				if ws.down.Load() {
+					w.WriteHeader(http.StatusServiceUnavailable)
+				}
+			case "/hold":
+				id := r.URL.Query().Get("id")
+				l.mu.Lock()
+				release := l.holds[id]
+				l.mu.Unlock()
+				ws.entered <- id
+				select {
+				case <-release:
+				case <-r.Context().Done():
+				}
+			}
+		}))
+		l.servers[n] = ws
+		// use-server lets a test open a session on a chosen member.
+		fmt.Fprintf(&cfg, "    use-server %s if { req.hdr(x-member) -m str %s }\n", n, n)
+	}
+	for _, n := range names {
+		fmt.Fprintf(&cfg, "    server %s %s check inter 100ms fall 2 rise 2\n", n, l.servers[n].srv.Listener.Addr())
+	}
+	cfgPath := filepath.Join(dir, "haproxy.cfg")
+	if err := os.WriteFile(cfgPath, []byte(cfg.String()), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	cmd := exec.Command(bin, "-f", cfgPath, "-db")
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if err := cmd.Start(); err != nil {
+		t.Fatalf("start haproxy: %v", err)
+	}
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+	// Cleanups run last-in first-out: release holds, stop HAProxy, then
+	// close the web servers (Close waits for their requests).
+	for _, ws := range l.servers {
+		t.Cleanup(ws.srv.Close)
+	}
+	t.Cleanup(func() {
+		cmd.Process.Kill()
+		<-exited
+		if t.Failed() {
+			t.Logf("haproxy output:\n%s", out.String())
+		}
+	})
+	t.Cleanup(l.releaseAll)
+
+	d := haproxy.New(haproxy.Config{Network: "unix", Address: l.sock, Backend: "web"})
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		select {
+		case err := <-exited:
+			t.Fatalf("haproxy exited: %v\n%s", err, out.String())
+		default:
+		}
+		all, err := d.Members(t.Context())
+		up := 0
+		for _, m := range all {
+			// "UP 1/2" is still rising; wait for the settled word.
+			if m.InRotation() && m.Detail == "UP" {
+				up++
+			}
+		}
+		if err == nil && up == len(names) {
+			return l
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("haproxy not ready after 10s: %v %+v\n%s", err, all, out.String())
+		}
+		time.Sleep(20 * time.Millisecond) // HAProxy's startup has no event to wait on
+	}
+}
+
+func (l *lab) releaseAll() {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for id, ch := range l.holds {
+		close(ch)
+		delete(l.holds, id)
+	}
+}
+
+// hold opens one session through HAProxy to the named server.
+func (l *lab) hold(t *testing.T, name string) (release func()) {
+	t.Helper()
+	l.mu.Lock()
+	l.next++
+	id := strconv.Itoa(l.next)
+	ch := make(chan struct{})
+	l.holds[id] = ch
+	l.mu.Unlock()
+	req, err := http.NewRequest("GET", "http://"+l.front+"/hold?id="+id, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("X-Member", name)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		if resp, err := l.client.Do(req); err == nil {
+			resp.Body.Close()
+		}
+	}()
+	select {
+	case got := <-l.servers[name].entered:
+		if got != id {
+			t.Fatalf("hold %s reached %s with id %s", id, name, got)
+		}
+	case <-done:
+		t.Fatalf("the held request to %s ended before reaching it", name)
+	case <-time.After(10 * time.Second):
+		t.Fatalf("the held request never reached %s", name)
+	}
+	var once sync.Once
+	return func() {
+		once.Do(func() {
+			l.mu.Lock()
+			if ch, ok := l.holds[id]; ok {
+				close(ch)
+				delete(l.holds, id)
+			}
+			l.mu.Unlock()
+			<-done
+		})
+	}
+}
+
+func (l *lab) harness(d *haproxy.Driver) *lbtest.Harness {
+	return &lbtest.Harness{
+		Driver:     d,
+		Members:    l.names,
+		Hold:       l.hold,
+		SetHealthy: func(t *testing.T, name string, ok bool) { l.servers[name].down.Store(!ok) },
+	}
+}
+
+func TestRealHAProxyConforms(t *testing.T) {
+	lbtest.Run(t, func(t *testing.T) *lbtest.Harness {
+		l := startLab(t, "fe01", "fe02", "fe03")
+		return l.harness(haproxy.New(haproxy.Config{Network: "unix", Address: l.sock, Backend: "web"}))
+	})
+}
+
+// The TCP stats socket speaks the same protocol; one pass over it is enough.
+func TestRealHAProxyOverTCP(t *testing.T) {
+	l := startLab(t, "fe01", "fe02")
+	d := haproxy.New(haproxy.Config{Network: "tcp", Address: l.tcp, Backend: "web"})
+	if err := d.SetState(t.Context(), "fe02", member.Drained); err != nil {
+		t.Fatal(err)
+	}
+	st, err := d.Status(t.Context(), "fe02")
+	if err != nil || st.State != member.Drained || st.Detail != "DRAIN" {
+		t.Fatalf("Status = %+v, %v; want drained (DRAIN)", st, err)
+	}
+}
+
+func TestRealHAProxyErrors(t *testing.T) {
+	l := startLab(t, "fe01", "fe02")
+	tests := []struct {
+		name string
+		cfg  haproxy.Config
+		do   func(d *haproxy.Driver) error
+		want string
+	}{
+		{"unknown backend", haproxy.Config{Network: "unix", Address: l.sock, Backend: "nope"},
+			func(d *haproxy.Driver) error { _, err := d.Members(t.Context()); return err },
+			"haproxy backend nope at " + l.sock + ": show servers state nope: no such backend"},
+		{"unknown server", haproxy.Config{Network: "unix", Address: l.sock, Backend: "web"},
+			func(d *haproxy.Driver) error { return d.SetState(t.Context(), "fe09", member.Drained) },
+			"set server web/fe09 state drain: no such member"},
+		{"injection", haproxy.Config{Network: "unix", Address: l.sock, Backend: "web"},
+			func(d *haproxy.Driver) error { return d.SetState(t.Context(), "fe01 state maint;", member.Drained) },
+			"is not a valid HAProxy backend or server name"},
+		{"nobody listening", haproxy.Config{Network: "unix", Address: l.sock + ".gone", Backend: "web"},
+			func(d *haproxy.Driver) error { _, err := d.Status(t.Context(), "fe01"); return err },
+			"connect to the runtime API"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := tt.do(haproxy.New(tt.cfg))
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("error = %v, want %q", err, tt.want)
+			}
+		})
+	}
+}
