@@ -3,7 +3,10 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"io"
 	"log/slog"
+	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -11,6 +14,7 @@ import (
 
 	"github.com/osrun/osrun/modules"
 	"github.com/osrun/osrun/modules/builtin"
+	"github.com/osrun/osrun/report/junit"
 	"github.com/osrun/osrun/runner"
 )
 
@@ -85,6 +89,7 @@ func applyCommand() *cli.Command {
 			&cli.BoolFlag{Name: "diff", Aliases: []string{"D"}, Usage: "show what each task changes (or would change)"},
 			&cli.IntFlag{Name: "forks", Aliases: []string{"f"}, Value: 5, Usage: "hosts worked on in parallel within a batch"},
 			&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Value: "text", Usage: "event output: text or json (JSON Lines)"},
+			&cli.StringFlag{Name: "junit", Usage: "also write a JUnit XML report to `FILE`"},
 		},
 		Action: func(c *cli.Context) error {
 			reg, err := registry()
@@ -107,6 +112,11 @@ func applyCommand() *cli.Command {
 			default:
 				return &configError{msg: fmt.Sprintf("--output %q: want text or json", c.String("output"))}
 			}
+			var junitReport *junit.Collector
+			if path := c.String("junit"); path != "" {
+				junitReport = junit.New(c.Args().First())
+				sink = fanout{sink, junitReport}
+			}
 			log := slog.New(slog.NewTextHandler(c.App.ErrWriter, &slog.HandlerOptions{Level: slog.LevelWarn}))
 			recap, err := runner.Run(c.Context, l.pb, l.inv, runner.Options{
 				Check:   c.Bool("check"),
@@ -123,6 +133,11 @@ func applyCommand() *cli.Command {
 			}
 			if c.String("output") == "text" {
 				printRecap(c.App.Writer, recap, useColor(c.App.Writer))
+			}
+			if junitReport != nil {
+				if err := writeFile(c.String("junit"), junitReport.WriteTo); err != nil {
+					return &runError{code: ExitHostFailed, msg: "write the JUnit report: " + err.Error()}
+				}
 			}
 			return outcomeError(recap)
 		},
@@ -151,4 +166,30 @@ func failedHosts(r *runner.Recap) []string {
 		}
 	}
 	return out
+}
+
+// fanout sends each event to every sink, in order.
+type fanout []runner.Sink
+
+func (f fanout) Emit(e runner.Event) {
+	for _, s := range f {
+		s.Emit(e)
+	}
+}
+
+// writeFile writes through a temporary file so a report is never half-written.
+func writeFile(path string, write func(io.Writer) (int64, error)) error {
+	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name())
+	if _, err := write(tmp); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		return err
+	}
+	return os.Rename(tmp.Name(), path)
 }

@@ -75,6 +75,7 @@ func newApp(stdin io.Reader, stdout, stderr io.Writer) *cli.App {
 			applyCommand(),
 			inventoryCommand(),
 			modulesCommand(),
+			fmtCommand(),
 			{
 				Name:  "version",
 				Usage: "print osrun's version",
