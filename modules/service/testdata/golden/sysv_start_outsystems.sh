@@ -1,0 +1,4 @@
+# osrun:service/sysv_action
+# Asks a SysV service to start; osrun then polls service/sysv_status
+# until the state is reached, with a timeout.
+service 'outsystems' 'start' 'DEPLOYER'

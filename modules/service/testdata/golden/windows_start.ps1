@@ -1,0 +1,8 @@
+# osrun:service/windows_set
+# Asks one Windows service to start and returns at once: osrun
+# polls service/windows_status until the state is reached, with a timeout,
+# instead of blocking here where it could not report progress.
+$ErrorActionPreference = 'Stop'
+$ProgressPreference = 'SilentlyContinue'
+$Name = 'OutSystems Deployment Service'
+(Get-Service -Name $Name).Start()
