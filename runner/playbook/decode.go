@@ -300,6 +300,36 @@ func (d *decoder) checkRefs(expr hcl.Expression, s refScope) hcl.Diagnostics {
 	for _, tr := range expr.Variables() {
 		diags = append(diags, d.checkRef(tr, s)...)
 	}
+	return append(diags, d.checkFunctions(expr)...)
+}
+
+// checkFunctions reports calls to functions that do not exist now rather
+// than when the first host reaches the task.
+func (d *decoder) checkFunctions(expr hcl.Expression) hcl.Diagnostics {
+	se, ok := expr.(hclsyntax.Expression)
+	if !ok {
+		return nil
+	}
+	var diags hcl.Diagnostics
+	_ = hclsyntax.VisitAll(se, func(n hclsyntax.Node) hcl.Diagnostics {
+		fc, ok := n.(*hclsyntax.FunctionCallExpr)
+		if !ok {
+			return nil
+		}
+		if _, known := d.funcs[fc.Name]; !known {
+			names := make([]string, 0, len(d.funcs))
+			for name := range d.funcs {
+				names = append(names, name)
+			}
+			diags = append(diags, &hcl.Diagnostic{
+				Severity: hcl.DiagError,
+				Summary:  "Call to unknown function",
+				Detail:   fmt.Sprintf("There is no function named %q.%s", fc.Name, didYouMean(fc.Name, names)),
+				Subject:  fc.NameRange.Ptr(),
+			})
+		}
+		return nil
+	})
 	return diags
 }
 

@@ -1,0 +1,7 @@
+wave "upgrade" {
+  hosts = group.updating
+
+  task "command" "shout" {
+    cmd = uper(host.name) # ERROR: Call to unknown function
+  }
+}
