@@ -2,6 +2,7 @@ package inventory
 
 import (
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -129,9 +130,9 @@ func fileFunc(baseDir string) function.Function {
 		Type:        function.StaticReturnType(cty.String),
 		Impl: func(args []cty.Value, _ cty.Type) (cty.Value, error) {
 			p := args[0].AsString()
-			b, err := os.ReadFile(expandPath(baseDir, p))
+			b, err := readSmallFile(expandPath(baseDir, p))
 			if err != nil {
-				return cty.NilVal, fmt.Errorf("read %s: %w", p, unwrapPathError(err))
+				return cty.NilVal, fmt.Errorf("read %s: %w", p, err)
 			}
 			s := string(b)
 			s = strings.TrimSuffix(s, "\n")
@@ -139,6 +140,33 @@ func fileFunc(baseDir string) function.Function {
 			return secret.MarkValue(cty.StringVal(s), fmt.Sprintf("file(%q)", p)), nil
 		},
 	})
+}
+
+// maxFileSize bounds file(): it reads secrets and small texts, and a
+// device or a huge file must not hang or exhaust the loader.
+const maxFileSize = 4 << 20
+
+func readSmallFile(path string) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, unwrapPathError(err)
+	}
+	defer f.Close()
+	info, err := f.Stat()
+	if err != nil {
+		return nil, unwrapPathError(err)
+	}
+	if !info.Mode().IsRegular() {
+		return nil, fmt.Errorf("not a regular file")
+	}
+	b, err := io.ReadAll(io.LimitReader(f, maxFileSize+1))
+	if err != nil {
+		return nil, unwrapPathError(err)
+	}
+	if len(b) > maxFileSize {
+		return nil, fmt.Errorf("larger than %d MiB", maxFileSize>>20)
+	}
+	return b, nil
 }
 
 // unwrapPathError drops the path from an *os.PathError, which the caller

@@ -436,3 +436,34 @@ func TestLoadFromDisk(t *testing.T) {
 		t.Errorf("missing file: %v", diags)
 	}
 }
+
+func TestFileFunctionErrors(t *testing.T) {
+	dir := t.TempDir()
+	tests := []struct {
+		name, arg, want string
+	}{
+		{"missing", "nope.txt", "read nope.txt: no such file or directory"},
+		{"directory", ".", "read .: not a regular file"},
+		{"device", "/dev/zero", "read /dev/zero: not a regular file"},
+	}
+	fn := Functions(dir)["file"]
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := fn.Call([]cty.Value{cty.StringVal(tt.arg)})
+			if err == nil || err.Error() != tt.want {
+				t.Errorf("file(%q) error = %v, want %q", tt.arg, err, tt.want)
+			}
+		})
+	}
+	big := filepath.Join(dir, "big")
+	if err := os.WriteFile(big, make([]byte, maxFileSize+1), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := fn.Call([]cty.Value{cty.StringVal("big")}); err == nil || !strings.Contains(err.Error(), "larger than") {
+		t.Errorf("file(big) error = %v, want a size error", err)
+	}
+	t.Setenv("OSRUN_TEST_EMPTY", "")
+	if _, err := Functions(dir)["env"].Call([]cty.Value{cty.StringVal("OSRUN_TEST_EMPTY")}); err == nil || !strings.Contains(err.Error(), "is empty") {
+		t.Errorf("env of an empty variable: %v, want an error", err)
+	}
+}

@@ -7,6 +7,8 @@ import (
 	"testing"
 
 	"github.com/hashicorp/hcl/v2/hclparse"
+
+	"github.com/osrun/osrun/inventory/secret"
 )
 
 // TestSecretsNeverPrint loads secrets through env() into the connection
@@ -43,6 +45,12 @@ host "extra" {
 	}
 	if inv.Host("fe01").WinRM.Password.Reveal() != winrmPW {
 		t.Fatal("the password did not load")
+	}
+
+	// Playbooks see vars through HostValue; the secret keeps its mark there.
+	tok := inv.HostValue(inv.Host("extra")).GetAttr("vars").GetAttr("token")
+	if s, ok := secret.FromCty(tok); !ok || s.Reveal() != f5PW {
+		t.Errorf("host.vars.token = %#v, want the marked secret", tok)
 	}
 
 	outputs := map[string]string{}
