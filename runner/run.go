@@ -417,7 +417,14 @@ func (r *run) execute(ctx context.Context, base Event, t *playbook.Task, hs *hos
 		if attempt > retries {
 			break
 		}
-		log.Debug("retrying", "attempt", attempt+1, "err", o.err)
+		why := "until is false"
+		if o.err != nil {
+			why = o.err.Error()
+		}
+		ev := base
+		ev.Kind, ev.Attempt = Progress, attempt+1
+		ev.Msg = fmt.Sprintf("retrying in %s (attempt %d of %d): %s", t.Delay, attempt+1, retries+1, why)
+		r.emit(ev)
 		if !sleep(ctx, t.Delay) {
 			o.status = StatusInterrupted
 			if o.err == nil {

@@ -433,6 +433,9 @@ wave "w" {
 				if got := len(f.rec.calls); got != tt.wantAttempt {
 					t.Errorf("%d calls, want %d", got, tt.wantAttempt)
 				}
+				if got := len(evs.of(Progress)); got != tt.wantAttempt-1 {
+					t.Errorf("%d retry progress events, want %d", got, tt.wantAttempt-1)
+				}
 			})
 		})
 	}

@@ -12,5 +12,50 @@
 // text.
 //
 // At run time the runner asks a Playbook for an EvalContext per host and
-// evaluates a Task's when, arguments and until against it.
+// evaluates a Task's When, Args and Until against it, recording each result
+// with ResultValue so later tasks can read it.
+//
+// # Language
+//
+//	inventory = "../lab/inventory.hcl"   # optional, relative to the playbook
+//
+//	variable "target_version" {          # --var-file, then --var, override the default
+//	  type        = string
+//	  default     = "11.31.0"
+//	  description = "..."
+//	}
+//
+//	wave "drain_updating" {
+//	  description         = "..."
+//	  hosts               = group.updating        # or [group.updating, host.fe01]
+//	  exclude             = [group.controller]
+//	  serial              = [1, "50%"]            # batch sizes; the last repeats
+//	  max_fail_percentage = 0
+//
+//	  task "lb_member" "out" {                    # module, name
+//	    on            = "control"                 # or "host"; default from the module
+//	    when          = host.stack == "dotnet"
+//	    timeout       = "10m"                     # for each attempt
+//	    retries       = 3                         # more attempts after an error or a false until
+//	    delay         = "10s"
+//	    until         = self.output.state == "disabled"
+//	    ignore_errors = false
+//	    check_mode    = false                     # false: apply even under --check
+//	    state         = "disabled"                # the rest are module arguments
+//	  }
+//	}
+//
+// Host sets are bare references (group.NAME, host.NAME), never strings.
+// Wave attributes and the task meta-arguments other than when and until are
+// decided before any host runs, so they may use var.* only. when, until and
+// module arguments may also use host.* (inventory.HostValue), the results of
+// earlier tasks on the same host as task.MODULE.NAME.{changed, failed,
+// skipped, status, msg, error, output, and each output key}, and, in until
+// only, self. A task that has not run on the host reads as skipped; try()
+// and can() guard outputs it may not have. The functions are the
+// inventory's (env and file, the only sources of secrets, plus the cty
+// standard library).
+//
+// In check mode a task is tried once: until is not evaluated, because a
+// prediction does not change by waiting for it.
 package playbook
