@@ -3,9 +3,11 @@ package inventory
 import (
 	"fmt"
 	"sort"
+	"strings"
 
 	"github.com/agext/levenshtein"
 	"github.com/hashicorp/hcl/v2"
+	"github.com/zclconf/go-cty/cty"
 )
 
 // ref is a resolved bare reference such as host.fe01 or group.lisbon.
@@ -30,8 +32,16 @@ func (l *loader) parseRef(expr hcl.Expression, context *hcl.Range, kinds ...stri
 	example := kinds[0] + ".name"
 	trav, diags := hcl.AbsTraversalForExpr(expr)
 	if diags.HasErrors() {
+		hint := ""
+		if v, d := expr.Value(nil); !d.HasErrors() && v.Type() == cty.String && v.IsKnown() && !v.IsNull() {
+			name := v.AsString()
+			if !strings.Contains(name, ".") {
+				name = kinds[0] + "." + name
+			}
+			hint = fmt.Sprintf(" Write %s, not %q: a string is not a reference.", name, v.AsString())
+		}
 		l.errorf(expr.Range(), context, "Invalid reference",
-			"Expected a reference such as %s, written bare (not in quotes).", example)
+			"Expected a reference such as %s, written bare.%s", example, hint)
 		return ref{}, false
 	}
 	root := trav.RootName()
