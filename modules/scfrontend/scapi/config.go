@@ -324,3 +324,29 @@ func (r reader) request(name string, def Request) Request {
 	o.unread()
 	return q
 }
+
+// Manual is the decoded settings of a service_center block with driver
+// "manual": only where Service Center is, for the instructions.
+type Manual struct {
+	URL string
+}
+
+// DecodeManual reads the settings of a "manual" service_center block.
+func DecodeManual(settings map[string]cty.Value) (Manual, error) {
+	var errs []error
+	r := reader{m: settings, read: map[string]bool{}, errs: &errs}
+	m := Manual{URL: r.str("url", "")}
+	r.unread()
+	if len(errs) > 0 {
+		return Manual{}, errors.Join(errs...)
+	}
+	return m, nil
+}
+
+// Instructions opens a manual step: where Service Center is.
+func (m Manual) Instructions() string {
+	if m.URL == "" {
+		return "Open Service Center and log in as a user with Full Control."
+	}
+	return "Open Service Center (" + m.URL + ") and log in as a user with Full Control."
+}
