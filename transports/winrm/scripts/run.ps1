@@ -1,0 +1,16 @@
+# osrun:run
+# Wraps every script osrun runs: stop on the first error, no progress
+# records on stderr, UTF-8 output, and the exit code of the last native
+# command (0 if none) as the exit code of the whole script.
+$ErrorActionPreference = 'Stop'
+$ProgressPreference = 'SilentlyContinue'
+[Console]::OutputEncoding = [Text.Encoding]::UTF8
+$global:LASTEXITCODE = 0
+trap {
+    [Console]::Error.WriteLine(($_ | Out-String).TrimEnd())
+    exit 1
+}
+# osrun:begin
+{{.Script}}
+# osrun:end
+exit $LASTEXITCODE

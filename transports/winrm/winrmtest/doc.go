@@ -1,0 +1,21 @@
+// Package winrmtest is an in-process WS-Management server for testing WinRM
+// clients without a Windows machine.
+//
+// It speaks the SOAP dialect that github.com/masterzen/winrm sends and
+// parses (Create, Command, Send, Receive, Signal, Delete), authenticates
+// with Basic, NTLMv2 or an HTTPS client certificate, serves TLS from a CA it
+// generates, and answers like Windows does where that matters to a client:
+// HTTP 401 without a SOAP body for bad credentials, HTTP 500 SOAP faults
+// for unknown shells and commands, w:TimedOut faults when a command stays
+// silent for the request's OperationTimeout.
+//
+// Commands are not executed. The server decodes
+// "powershell.exe ... -EncodedCommand <base64 UTF-16LE>" and hands the
+// script, the command's stdin and its output streams to a Handler; Host is
+// a Handler that simulates the PowerShell side of a Windows front-end well
+// enough for osrun's transport (its wrapper scripts, uploads, and a small
+// fixed vocabulary of scripts registered by the caller).
+//
+// Entry points: Start (no testing dependency, for the lab farm) and
+// NewServer (closes the server with t.Cleanup).
+package winrmtest
