@@ -98,3 +98,36 @@ func render(parser *hclparse.Parser, diags hcl.Diagnostics) string {
 	}
 	return b.String()
 }
+
+// TestDiagnosticDetails checks that details carry what the user needs to
+// fix the problem: suggestions, the first declaration, the cycle path.
+func TestDiagnosticDetails(t *testing.T) {
+	tests := []struct {
+		file, detail string
+	}{
+		{"unknown_host_in_group", `Did you mean "fe01"?`},
+		{"unknown_load_balancer", `Did you mean "main"?`},
+		{"unknown_zone", `Did you mean "zone_a"?`},
+		{"bad_stack", `Did you mean "dotnet"?`},
+		{"bad_role", `Did you mean "frontend"?`},
+		{"unknown_argument", `Did you mean "address"?`},
+		{"duplicate_host", `already declared at testdata/invalid/duplicate_host.hcl:1,1-12`},
+		{"two_controllers", `Host "fe01" is already the controller`},
+		{"group_cycle", `group.a → group.b → group.c → group.a`},
+		{"string_reference", `Write host.fe01, not "fe01"`},
+		{"env_unset", `environment variable ` + unsetGuard + ` is not set`},
+		{"missing_load_balancer", `load_balancer = load_balancer.lb1`},
+		{"zone_without_updating", `zone "b" with no updating front-end (its front-ends: fe03, fe04)`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.file, func(t *testing.T) {
+			_, diags := Load(hclparse.NewParser(), filepath.Join("testdata", "invalid", tt.file+".hcl"))
+			for _, d := range diags {
+				if strings.Contains(d.Detail, tt.detail) {
+					return
+				}
+			}
+			t.Errorf("no diagnostic detail contains %q; got %v", tt.detail, diags)
+		})
+	}
+}

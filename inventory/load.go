@@ -152,10 +152,8 @@ type loader struct {
 type hostDecl struct {
 	block  *hcl.Block
 	host   *Host
-	index  int
 	roles  *hcl.Attribute // nil when defaulted
-	member *hcl.Attribute
-	zone   *hcl.Attribute
+	member *hcl.Attribute // nil when defaulted
 }
 
 type zoneDecl struct {
@@ -265,7 +263,7 @@ func (l *loader) declare(byType map[string][]*hcl.Block) {
 	}
 	for _, b := range byType["host"] {
 		if keep(b) {
-			h := &hostDecl{block: b, index: len(l.hostOrder), host: &Host{Name: b.Labels[0], DeclRange: b.DefRange}}
+			h := &hostDecl{block: b, host: &Host{Name: b.Labels[0], DeclRange: b.DefRange}}
 			l.hosts[h.host.Name] = h
 			l.hostOrder = append(l.hostOrder, h)
 		}
@@ -417,7 +415,6 @@ func (l *loader) host(d *hostDecl) {
 
 	h.Zone = DefaultZone
 	if a := at["zone"]; a != nil {
-		d.zone = a
 		if r, ok := l.parseRef(a.Expr, &a.Range, "zone"); ok {
 			if _, found := l.zones[r.name]; found || r.name == DefaultZone {
 				h.Zone = r.name
