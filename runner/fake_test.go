@@ -97,6 +97,7 @@ func (r *recorder) definition() *modules.Definition {
 		Name: "probe",
 		Params: []modules.Param{
 			{Name: "fail", Type: cty.Bool, Default: cty.False},
+			{Name: "panic", Type: cty.Bool, Default: cty.False},
 			{Name: "changed", Type: cty.Bool, Default: cty.False},
 			{Name: "sleep", Type: cty.String},                            // how long the call takes (synctest time)
 			{Name: "fail_times", Type: cty.Number},                       // fail the first n attempts on a host
@@ -151,6 +152,9 @@ func (a *probeAction) do(ctx context.Context, env *modules.Env, mode string) (mo
 		r.mu.Unlock()
 	}()
 
+	if a.args.Bool("panic") {
+		panic("probe: deliberate panic")
+	}
 	if p := a.args.String("progress"); p != "" {
 		env.Progress(p)
 	}

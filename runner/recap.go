@@ -42,6 +42,10 @@ type HostRecap struct {
 	Ignored int `json:"ignored"`
 	// Interrupted counts tasks cut short by cancellation.
 	Interrupted int `json:"interrupted,omitempty"`
+	// FailedTask and Error say where and why a host dropped out of the run
+	// (failed or unreachable); empty for hosts that did not.
+	FailedTask string `json:"failed_task,omitempty"`
+	Error      string `json:"error,omitempty"`
 }
 
 func (c *HostRecap) add(s Status, ignored bool) {

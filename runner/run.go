@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"runtime/debug"
 	"slices"
 	"sync"
 	"time"
@@ -301,11 +302,15 @@ func (r *run) hostTask(ctx context.Context, base Event, t *playbook.Task, hs *ho
 	r.emit(ev)
 
 	log := hs.log.With("task", t.Key())
-	o := r.execute(ctx, base, t, hs, log)
+	o := r.safeExecute(ctx, base, t, hs, log)
 
 	ignored := o.status == StatusFailed && t.IgnoreErrors
 	if (o.status == StatusFailed && !ignored) || o.status == StatusUnreachable {
 		hs.down = true
+		hs.recap.FailedTask = t.Key()
+		if o.err != nil {
+			hs.recap.Error = o.err.Error()
+		}
 	}
 	resultStatus := string(o.status)
 	switch o.status {
@@ -333,6 +338,19 @@ type outcome struct {
 	res     modules.Result
 	err     error
 	attempt int // 0 unless the task can retry
+}
+
+// safeExecute is execute with a module's panic turned into the failure of
+// this task on this host: the other hosts' goroutines, and their remote
+// commands, must not be torn down by one broken module.
+func (r *run) safeExecute(ctx context.Context, base Event, t *playbook.Task, hs *hostState, log *slog.Logger) (o outcome) {
+	defer func() {
+		if p := recover(); p != nil {
+			log.Error("module panicked", "panic", p, "stack", string(debug.Stack()))
+			o = outcome{status: StatusFailed, err: fmt.Errorf("module %s panicked: %v", t.Module, p)}
+		}
+	}()
+	return r.execute(ctx, base, t, hs, log)
 }
 
 func (r *run) execute(ctx context.Context, base Event, t *playbook.Task, hs *hostState, log *slog.Logger) outcome {

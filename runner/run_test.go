@@ -219,8 +219,11 @@ wave "two" {
 	if got := f.rec.tasksOn("fe01"); !slices.Equal(got, []string{"a", "b", "c"}) {
 		t.Errorf("fe01 ran %v", got)
 	}
-	if got := recap.host("fe02"); got.Failed != 1 || got.OK != 0 {
+	if got := recap.host("fe02"); got.Failed != 1 || got.OK != 0 || got.FailedTask != "probe.a" || !strings.Contains(got.Error, "probe failed") {
 		t.Errorf("fe02 recap %+v", got)
+	}
+	if got := recap.host("fe01"); got.FailedTask != "" || got.Error != "" {
+		t.Errorf("fe01 recap %+v", got)
 	}
 	for _, ev := range evs.of(HostTaskEnd) {
 		if ev.Host == "fe02" && (ev.Status != StatusFailed || !strings.Contains(ev.Error, "probe failed")) {
@@ -648,5 +651,26 @@ wave "w" {
 	want := `{"playbook":"` + f.pb.Filename + `","waves":[{"name":"w","description":"one at a time","serial":["1","50%"],"max_fail_percentage":0,"hosts":["fe01","fe02","fe03"],"batches":[{"hosts":["fe01"]},{"hosts":["fe02"]},{"hosts":["fe03"]}],"tasks":[{"task":"probe.a","module":"probe","name":"a","on":"control","when":"host.stack == \"dotnet\"","timeout":"1m0s"}]}]}`
 	if string(got) != want {
 		t.Errorf("plan\n got %s\nwant %s", got, want)
+	}
+}
+
+func TestModulePanicFailsOnlyItsHost(t *testing.T) {
+	f := load(t, `
+wave "w" {
+  hosts               = group.web
+  max_fail_percentage = 100
+  task "probe" "a" {
+    name  = "a"
+    panic = host.name == "fe03"
+  }
+  task "probe" "b" { name = "b" }
+}
+`)
+	recap, _ := f.run(t, t.Context(), Options{})
+	if got := recap.host("fe03"); got.Failed != 1 || !strings.Contains(got.Error, "panicked: probe: deliberate panic") {
+		t.Errorf("fe03 recap %+v", got)
+	}
+	if got := f.rec.tasksOn("fe04"); !slices.Equal(got, []string{"a", "b"}) {
+		t.Errorf("fe04 ran %v", got)
 	}
 }
