@@ -2,6 +2,7 @@ package lbmember
 
 import (
 	"github.com/osrun/osrun/inventory"
+	"github.com/osrun/osrun/modules/lbmember/command"
 	"github.com/osrun/osrun/modules/lbmember/haproxy"
 )
 
@@ -11,6 +12,7 @@ func Builtin() *Registry {
 	r := NewRegistry()
 	for name, f := range map[string]Factory{
 		"haproxy": func(ep *inventory.Endpoint) (Driver, error) { return haproxy.FromEndpoint(ep) },
+		"command": func(ep *inventory.Endpoint) (Driver, error) { return command.FromEndpoint(ep) },
 	} {
 		if err := r.Register(name, f); err != nil {
 			panic(err) // the names above are distinct

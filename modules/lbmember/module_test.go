@@ -393,3 +393,15 @@ func TestErrorsNameWhatFailed(t *testing.T) {
 		})
 	}
 }
+
+func TestBuiltinDrivers(t *testing.T) {
+	got := lbmember.Builtin().Names()
+	for _, want := range []string{"command", "haproxy"} {
+		if !slices.Contains(got, want) {
+			t.Errorf("Builtin() = %v, want %s", got, want)
+		}
+	}
+	if err := lbmember.Builtin().Register("haproxy", func(*inventory.Endpoint) (lbmember.Driver, error) { return nil, nil }); err == nil {
+		t.Error("registering haproxy twice succeeded")
+	}
+}
