@@ -121,7 +121,7 @@ func (r *run) emit(e Event) {
 
 func (r *run) run(ctx context.Context) *Recap {
 	start := time.Now()
-	recap := &Recap{RunID: r.opts.RunID, Check: r.opts.Check, Outcome: OutcomeSuccess}
+	recap := &Recap{RunID: r.opts.RunID, Check: r.opts.Check, Outcome: OutcomeSuccess, Hosts: []HostRecap{}}
 	r.emit(Event{Kind: RunStart, Waves: len(r.pb.Waves), Hosts: r.hostNames()})
 
 	for i, w := range r.pb.Waves {

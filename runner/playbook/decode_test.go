@@ -108,3 +108,23 @@ func TestVariables(t *testing.T) {
 		})
 	}
 }
+
+func TestWarnings(t *testing.T) {
+	tests := []struct {
+		name, src, want string
+	}{
+		{"empty wave", "wave \"w\" {\n  hosts = []\n}\n", "Wave selects no hosts"},
+		{"everything excluded", "wave \"w\" {\n  hosts   = group.web\n  exclude = [host.fe01, host.fe02]\n}\n", "Wave selects no hosts"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			pb, diags := decodeSource(t, tt.src, nil)
+			if pb == nil || diags.HasErrors() {
+				t.Fatalf("a warning must not stop the load: %s", diags.Error())
+			}
+			if len(diags) != 1 || diags[0].Summary != tt.want || diags[0].Subject.Start.Line != 2 {
+				t.Errorf("diags = %v, want one warning %q on line 2", diags, tt.want)
+			}
+		})
+	}
+}
