@@ -1,6 +1,8 @@
 package main
 
 import (
+	"crypto/rand"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -16,6 +18,7 @@ import (
 	"github.com/osrun/osrun/modules/builtin"
 	"github.com/osrun/osrun/report/junit"
 	"github.com/osrun/osrun/runner"
+	"github.com/osrun/osrun/runner/journal"
 )
 
 func registry() (*modules.Registry, error) {
@@ -84,64 +87,113 @@ func applyCommand() *cli.Command {
 		Usage:     "run a playbook against the farm (--check rehearses it without changing anything)",
 		ArgsUsage: "PLAYBOOK",
 		Flags: []cli.Flag{
-			inventoryFlag, varFlag, varFileFlag, limitFlag,
+			inventoryFlag, varFlag, varFileFlag, limitFlag, stateDirFlag,
 			&cli.BoolFlag{Name: "check", Aliases: []string{"C"}, Usage: "rehearse: read live state and report what would change, change nothing"},
 			&cli.BoolFlag{Name: "diff", Aliases: []string{"D"}, Usage: "show what each task changes (or would change)"},
 			&cli.IntFlag{Name: "forks", Aliases: []string{"f"}, Value: 5, Usage: "hosts worked on in parallel within a batch"},
 			&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Value: "text", Usage: "event output: text or json (JSON Lines)"},
 			&cli.StringFlag{Name: "junit", Usage: "also write a JUnit XML report to `FILE`"},
+			&cli.BoolFlag{Name: "break-stale-lock", Usage: "take over the farm lock left by a osrun process on this machine that no longer exists"},
 		},
-		Action: func(c *cli.Context) error {
-			reg, err := registry()
-			if err != nil {
-				return err
-			}
-			l, err := newLoader(c.App.ErrWriter).playbook(c, reg)
-			if err != nil {
-				return err
-			}
-			if c.Int("forks") < 1 {
-				return &configError{msg: "--forks must be at least 1"}
-			}
-			var sink runner.Sink
-			switch c.String("output") {
-			case "text":
-				sink = newTextSink(c.App.Writer, c.Bool("diff"), useColor(c.App.Writer))
-			case "json":
-				sink = newJSONSink(c.App.Writer)
-			default:
-				return &configError{msg: fmt.Sprintf("--output %q: want text or json", c.String("output"))}
-			}
-			var junitReport *junit.Collector
-			if path := c.String("junit"); path != "" {
-				junitReport = junit.New(c.Args().First())
-				sink = fanout{sink, junitReport}
-			}
-			log := slog.New(slog.NewTextHandler(c.App.ErrWriter, &slog.HandlerOptions{Level: slog.LevelWarn}))
-			recap, err := runner.Run(c.Context, l.pb, l.inv, runner.Options{
-				Check:   c.Bool("check"),
-				Diff:    c.Bool("diff"),
-				Forks:   c.Int("forks"),
-				Limit:   splitList(c.StringSlice("limit")),
-				Sink:    sink,
-				Dialers: dialers(c.App.ErrWriter),
-				Log:     log,
-				RunID:   time.Now().UTC().Format("20060102T150405Z"),
-			})
-			if err != nil && recap == nil {
-				return &configError{msg: err.Error()}
-			}
-			if c.String("output") == "text" {
-				printRecap(c.App.Writer, recap, useColor(c.App.Writer))
-			}
-			if junitReport != nil {
-				if err := writeFile(c.String("junit"), junitReport.WriteTo); err != nil {
-					return &runError{code: ExitHostFailed, msg: "write the JUnit report: " + err.Error()}
-				}
-			}
-			return outcomeError(recap)
-		},
+		Action: apply,
 	}
+}
+
+var stateDirFlag = &cli.StringFlag{Name: "state-dir", Usage: "where run journals and the farm lock live (default: .osrun next to the inventory)"}
+
+func stateDir(c *cli.Context, inventoryPath string) string {
+	if d := c.String("state-dir"); d != "" {
+		return d
+	}
+	return filepath.Join(filepath.Dir(inventoryPath), ".osrun")
+}
+
+// newRunID is sortable by time and unique even for runs started in the same second.
+func newRunID() string {
+	var b [3]byte
+	_, _ = rand.Read(b[:])
+	return time.Now().UTC().Format("20060102T150405.000Z") + "-" + hex.EncodeToString(b[:])
+}
+
+func apply(c *cli.Context) error {
+	reg, err := registry()
+	if err != nil {
+		return err
+	}
+	l, err := newLoader(c.App.ErrWriter).playbook(c, reg)
+	if err != nil {
+		return err
+	}
+	if c.Int("forks") < 1 {
+		return &configError{msg: "--forks must be at least 1"}
+	}
+	var sink runner.Sink
+	switch c.String("output") {
+	case "text":
+		sink = newTextSink(c.App.Writer, c.Bool("diff"), useColor(c.App.Writer))
+	case "json":
+		sink = newJSONSink(c.App.Writer)
+	default:
+		return &configError{msg: fmt.Sprintf("--output %q: want text or json", c.String("output"))}
+	}
+	sinks := fanout{sink}
+	var junitReport *junit.Collector
+	if c.String("junit") != "" {
+		junitReport = junit.New(c.Args().First())
+		sinks = append(sinks, junitReport)
+	}
+
+	runID := newRunID()
+	check := c.Bool("check")
+	var jrnl *journal.Journal
+	if !check {
+		// A rehearsal changes nothing, so it neither locks the farm nor
+		// leaves a journal to resume from.
+		dir := stateDir(c, l.inventoryPath)
+		lock, err := journal.Acquire(dir, journal.CurrentHolder(runID, l.inventoryPath), c.Bool("break-stale-lock"))
+		if err != nil {
+			return &configError{msg: err.Error()}
+		}
+		defer lock.Release()
+		jrnl, err = journal.Create(dir, journal.Meta{RunID: runID, Playbook: l.playbookPath, Inventory: l.inventoryPath})
+		if err != nil {
+			return &configError{msg: err.Error()}
+		}
+		defer jrnl.Close()
+		sinks = append(sinks, jrnl)
+	}
+
+	log := slog.New(slog.NewTextHandler(c.App.ErrWriter, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	recap, err := runner.Run(c.Context, l.pb, l.inv, runner.Options{
+		Check:   check,
+		Diff:    c.Bool("diff"),
+		Forks:   c.Int("forks"),
+		Limit:   splitList(c.StringSlice("limit")),
+		Sink:    sinks,
+		Dialers: dialers(c.App.ErrWriter),
+		Log:     log,
+		RunID:   runID,
+	})
+	if err != nil && recap == nil {
+		return &configError{msg: err.Error()}
+	}
+	if c.String("output") == "text" {
+		printRecap(c.App.Writer, recap, useColor(c.App.Writer))
+		if jrnl != nil {
+			fmt.Fprintf(c.App.Writer, "journal: %s\n", jrnl.Path())
+		}
+	}
+	if junitReport != nil {
+		if err := writeFile(c.String("junit"), junitReport.WriteTo); err != nil {
+			return &runError{code: ExitHostFailed, msg: "write the JUnit report: " + err.Error()}
+		}
+	}
+	if jrnl != nil {
+		if err := jrnl.Close(); err != nil {
+			return &runError{code: ExitHostFailed, msg: err.Error() + " (the run cannot be resumed from this journal)"}
+		}
+	}
+	return outcomeError(recap)
 }
 
 func outcomeError(r *runner.Recap) error {

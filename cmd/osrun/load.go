@@ -77,6 +77,8 @@ func (l *loader) inventory(path string) (*inventory.Inventory, error) {
 type loaded struct {
 	inv *inventory.Inventory
 	pb  *playbook.Playbook
+	// Absolute paths, as recorded in journals and lock files.
+	playbookPath, inventoryPath string
 }
 
 // playbook parses the playbook, loads the inventory it names (or -i), and
@@ -109,7 +111,7 @@ func (l *loader) playbook(c *cli.Context, reg *modules.Registry) (*loaded, error
 	if err := l.report(diags); err != nil {
 		return nil, err
 	}
-	return &loaded{inv: inv, pb: pb}, nil
+	return &loaded{inv: inv, pb: pb, playbookPath: absPath(path), inventoryPath: absPath(invPath)}, nil
 }
 
 func parseVars(kvs []string) (map[string]string, error) {

@@ -76,6 +76,7 @@ func newApp(stdin io.Reader, stdout, stderr io.Writer) *cli.App {
 			inventoryCommand(),
 			modulesCommand(),
 			fmtCommand(),
+			statusCommand(),
 			{
 				Name:  "version",
 				Usage: "print osrun's version",

@@ -1,0 +1,99 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/osrun/osrun/runner"
+	"github.com/osrun/osrun/runner/journal"
+)
+
+// statusCommand reports what the last run recorded: how far it got, what
+// failed, which steps are in doubt, and who holds the farm lock.
+func statusCommand() *cli.Command {
+	return &cli.Command{
+		Name:      "status",
+		Usage:     "show the last run's recorded state: how far it got, failures, steps in doubt, the farm lock",
+		ArgsUsage: "[PLAYBOOK]",
+		Flags:     []cli.Flag{inventoryFlag, stateDirFlag},
+		Action: func(c *cli.Context) error {
+			invPath := c.String("inventory")
+			if invPath == "" && c.NArg() == 1 {
+				l := newLoader(c.App.ErrWriter)
+				p, diags := playbookParse(l, c.Args().First())
+				if err := l.report(diags); err != nil {
+					return err
+				}
+				invPath = p
+			}
+			if invPath == "" && c.String("state-dir") == "" {
+				return &configError{msg: "give a playbook, -i INVENTORY or --state-dir"}
+			}
+			invPath = absPath(invPath)
+			dir := stateDir(c, invPath)
+			if held, err := journal.Inspect(dir, invPath); err != nil {
+				fmt.Fprintf(c.App.Writer, "lock: unreadable: %v\n", err)
+			} else if held != nil {
+				state := "held"
+				if held.Stale {
+					state = "STALE (its process is gone; apply --break-stale-lock takes it over)"
+				}
+				fmt.Fprintf(c.App.Writer, "lock: %s by %s\n", state, held.Holder)
+			} else {
+				fmt.Fprintln(c.App.Writer, "lock: free")
+			}
+			path, err := journal.Latest(dir)
+			if errors.Is(err, os.ErrNotExist) {
+				fmt.Fprintf(c.App.Writer, "no run recorded under %s\n", dir)
+				return nil
+			}
+			if err != nil {
+				return &configError{msg: err.Error()}
+			}
+			st, err := journal.Read(path)
+			if err != nil {
+				return &configError{msg: err.Error()}
+			}
+			printStatus(c.App.Writer, st)
+			return nil
+		},
+	}
+}
+
+func printStatus(w io.Writer, st *journal.State) {
+	fmt.Fprintf(w, "last run: %s\n  playbook:  %s\n  inventory: %s\n  journal:   %s\n", st.RunID, st.Playbook, st.Inventory, st.Path)
+	switch {
+	case st.Ended:
+		fmt.Fprintf(w, "  ended: %s\n", st.Outcome)
+	default:
+		fmt.Fprintf(w, "  ended: NO — the run stopped without finishing (crash, kill or power loss) during wave %q\n", st.LastWave)
+	}
+	if st.Truncated {
+		fmt.Fprintln(w, "  the journal's last line was cut short by the crash; the step it recorded is treated as in doubt")
+	}
+	var failed []journal.Step
+	for _, k := range st.Order {
+		s := st.Steps[k]
+		if s.Status == runner.StatusFailed || s.Status == runner.StatusUnreachable || s.Status == runner.StatusInterrupted {
+			failed = append(failed, k)
+		}
+	}
+	for _, k := range failed {
+		s := st.Steps[k]
+		fmt.Fprintf(w, "  %s: %s on %s in wave %s: %s\n", s.Status, k.Task, k.Host, k.Wave, s.Error)
+	}
+	for _, k := range st.InDoubt() {
+		fmt.Fprintf(w, "  in doubt: %s on %s in wave %s started and never reported an end; check its live state before anything else\n", k.Task, k.Host, k.Wave)
+	}
+	done := 0
+	for _, s := range st.Steps {
+		if s.Done() {
+			done++
+		}
+	}
+	fmt.Fprintf(w, "  steps done: %d of %d started\n", done, len(st.Steps))
+}
