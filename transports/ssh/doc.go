@@ -1,0 +1,23 @@
+// Package ssh is the transport for J2EE (Linux) front-ends: it runs
+// commands and uploads files over one SSH connection per host.
+//
+// Entry points: Dial opens a *Conn for an inventory host; Dialer does the
+// same for the runner, which only knows transports.Conn. Quote is the one
+// function that turns a string into a POSIX shell word.
+//
+// Safety rules, in the spirit of OpenSSH's defaults:
+//   - host keys are checked against known_hosts (hashed entries,
+//     [host]:port, @cert-authority and @revoked) or a key pinned in the
+//     inventory; an unknown key is refused unless host_key_checking is
+//     "accept-new", a changed key is always refused, and "off" warns on
+//     every dial;
+//   - secrets are revealed only inside the handshake or written to a
+//     command's stdin (the sudo password), never put on a command line;
+//   - a cancelled command is killed on the host, process group included:
+//     every command first reports its process group on stderr (a line the
+//     transport strips), so cancellation can kill the whole group, which an
+//     SSH "signal" request alone does not do.
+//
+// Commands run through the login shell of the remote user, which must be a
+// POSIX shell; the command itself always runs under /bin/sh -c.
+package ssh
