@@ -80,7 +80,10 @@ func TestVariables(t *testing.T) {
 	}{
 		{name: "defaults", wantVersion: "11.31.0", wantBatch: 1},
 		{name: "var file", varFiles: []string{varFile}, wantVersion: "11.32.0", wantBatch: 2},
+		{name: "json var file", varFiles: []string{filepath.Join("testdata", "vars", "lab.json")}, wantVersion: "11.34.0", wantBatch: 4},
+		{name: "later var file wins", varFiles: []string{filepath.Join("testdata", "vars", "lab.json"), varFile}, wantVersion: "11.32.0", wantBatch: 2},
 		{name: "var beats var file", vars: map[string]string{"target_version": "11.33.0", "batch": "3"}, varFiles: []string{varFile}, wantVersion: "11.33.0", wantBatch: 3},
+		{name: "undeclared in var file", varFiles: []string{filepath.Join("testdata", "vars", "typo.hcl")}, wantError: "Undeclared variable"},
 		{name: "undeclared", vars: map[string]string{"target_versoin": "1"}, wantError: "Undeclared variable"},
 		{name: "wrong type", vars: map[string]string{"batch": "many"}, wantError: "Invalid value for variable"},
 	}

@@ -75,14 +75,19 @@ func ResultValue(status string, r modules.Result, err error) cty.Value {
 		"msg":     cty.StringVal(r.Msg),
 		"error":   cty.StringVal(errText),
 	}
-	output := cty.EmptyObjectVal
-	if len(r.Output) > 0 {
-		output = cty.ObjectVal(r.Output)
-	}
+	outputs := make(map[string]cty.Value, len(r.Output))
 	for k, v := range r.Output {
+		if v == cty.NilVal { // a module bug must not crash the run
+			continue
+		}
+		outputs[k] = v
 		if _, reserved := attrs[k]; !reserved && k != "output" {
 			attrs[k] = v
 		}
+	}
+	output := cty.EmptyObjectVal
+	if len(outputs) > 0 {
+		output = cty.ObjectVal(outputs)
 	}
 	attrs["output"] = output
 	return cty.ObjectVal(attrs)

@@ -117,6 +117,7 @@ func TestResultValue(t *testing.T) {
 	v := ResultValue(ResultFailed, modules.Result{Changed: true, Msg: "boom", Output: map[string]cty.Value{
 		"stdout": cty.StringVal("x"),
 		"status": cty.StringVal("hidden by the runner's status"),
+		"broken": cty.NilVal, // dropped, not a panic
 	}}, errors.New("exit 1"))
 	attr := func(name string) cty.Value { return v.GetAttr(name) }
 	if attr("failed").False() || attr("changed").True() || attr("skipped").True() {

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"path/filepath"
 	"sort"
+	"strings"
 
 	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/ext/typeexpr"
@@ -107,7 +108,11 @@ func (d *decoder) decodeVariables(vars map[string]string, varFiles []string) hcl
 }
 
 func (d *decoder) applyVarFile(path string) hcl.Diagnostics {
-	hf, diags := d.f.parser.ParseHCLFile(path)
+	parse := d.f.parser.ParseHCLFile
+	if strings.HasSuffix(path, ".json") {
+		parse = d.f.parser.ParseJSONFile
+	}
+	hf, diags := parse(path)
 	if diags.HasErrors() || hf == nil {
 		return diags
 	}

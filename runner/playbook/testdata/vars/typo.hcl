@@ -1,0 +1,2 @@
+batch          = 1
+target_versoin = "11.32.0"
