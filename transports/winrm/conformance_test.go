@@ -1,6 +1,7 @@
 package winrm_test
 
 import (
+	"net"
 	"os"
 	"path/filepath"
 	"testing"
@@ -60,4 +61,18 @@ func TestConformance(t *testing.T) {
 			transporttest.Run(t, func(t *testing.T) transports.Conn { return dial(t, h) })
 		})
 	}
+}
+
+func secretOf(s string) secret.Value { return secret.New(s, "test") }
+
+// closedPort returns a local port nothing listens on.
+func closedPort(t *testing.T) int {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := l.Addr().(*net.TCPAddr).Port
+	l.Close()
+	return port
 }

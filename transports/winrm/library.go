@@ -126,6 +126,11 @@ func (w *wsman) post(msg *soap.SoapMessage) (string, error) {
 		if m := httpStatusRe.FindStringSubmatch(err.Error()); m != nil && m[1] == "401" {
 			return "", errAuth
 		}
+		// The library prefixes every transport failure with "unknown
+		// error"; the wrapped *url.Error says it better.
+		if inner := errors.Unwrap(err); inner != nil && strings.HasPrefix(err.Error(), "unknown error ") {
+			return "", inner
+		}
 		return "", err
 	}
 	var f faultXML

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -162,6 +163,8 @@ func Start(opts Options) (*Server, error) {
 		stopProc: cancel,
 	}
 	hs := httptest.NewUnstartedServer(http.HandlerFunc(s.serveHTTP))
+	// Refused handshakes are what TLS tests provoke; not worth a log line.
+	hs.Config.ErrorLog = log.New(io.Discard, "", 0)
 	hs.Config.ConnContext = func(ctx context.Context, _ net.Conn) context.Context {
 		return context.WithValue(ctx, connKey{}, &connState{})
 	}
