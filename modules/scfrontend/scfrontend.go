@@ -211,7 +211,7 @@ func (a *action) verify(ctx context.Context, env *modules.Env, t target) error {
 			return nil
 		}
 		if err == nil {
-			err = fmt.Errorf("Service Center still shows deployment %s", word(on))
+			err = fmt.Errorf("service center still shows deployment %s", word(on))
 		}
 		if env.Progress != nil {
 			env.Progress(fmt.Sprintf("waiting for Service Center to show deployment %s on %s", word(a.enable), t.name))

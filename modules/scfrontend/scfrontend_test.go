@@ -192,7 +192,7 @@ func TestHTTPDriverVerifyTimeout(t *testing.T) {
 			"deployment": cty.StringVal("disabled"), "timeout": cty.StringVal("1m")})
 		start := time.Now()
 		_, err := act.Apply(t.Context(), env)
-		if err == nil || !strings.Contains(err.Error(), "verify deployment disabled on fe01 after 1m0s: Service Center still shows deployment enabled") {
+		if err == nil || !strings.Contains(err.Error(), "verify deployment disabled on fe01 after 1m0s: service center still shows deployment enabled") {
 			t.Fatalf("Apply = %v", err)
 		}
 		if took := time.Since(start); took < time.Minute || took > time.Minute+5*time.Second {
