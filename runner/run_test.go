@@ -674,3 +674,33 @@ wave "w" {
 		t.Errorf("fe04 ran %v", got)
 	}
 }
+
+func TestRuntimeEvaluationErrors(t *testing.T) {
+	tests := []struct {
+		name, body, wantErr string
+	}{
+		{"when not a bool", `when = host.name`, "when: the condition must be true or false"},
+		{"argument of the wrong type", `sleep = host.vars`, "argument sleep: incorrect argument type"},
+		{"module rejects its arguments", `sleep = "soon"`, "module probe: argument sleep"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := load(t, `
+wave "w" {
+  hosts = host.fe01
+  task "probe" "a" {
+    `+tt.body+`
+  }
+}
+`)
+			recap, _ := f.run(t, t.Context(), Options{})
+			got := recap.host("fe01")
+			if got.Failed != 1 || !strings.Contains(got.Error, tt.wantErr) {
+				t.Errorf("recap %+v, want failure %q", got, tt.wantErr)
+			}
+			if len(f.rec.calls) != 0 {
+				t.Errorf("the module ran despite the error")
+			}
+		})
+	}
+}
