@@ -1,0 +1,14 @@
+# osrun:installer/dotnet_install
+# Records that the configuration of this version is pending (so a run that
+# fails after the installer resumes with the Configuration Tool), then runs
+# the installer silently. Its exit code (0 ok; 1, 3010, 3011 reboot needed;
+# anything else failure) is reported on a line of its own, so it cannot be
+# confused with this script failing.
+$ErrorActionPreference = 'Stop'
+$ProgressPreference = 'SilentlyContinue'
+$Installer = {{ps .Installer}}
+$Marker = {{ps .Marker}}
+Set-Content -LiteralPath $Marker -Value {{ps .Version}}
+"running $Installer /S"
+$p = Start-Process -FilePath $Installer -ArgumentList '/S' -Wait -PassThru
+'osrun-installer-exit=' + $p.ExitCode
