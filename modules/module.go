@@ -45,12 +45,48 @@ type Definition struct {
 	Params    []Param
 	DefaultOn Where
 	Example   string
+	// Effects declares what the task does to the host's place in the farm,
+	// for the plan verifier, which proves a playbook safe before anything
+	// runs. Args are evaluated as for New; nil means no effect on rotation,
+	// deployment or service.
+	Effects func(args Args) Effect
 	// New builds an Action from arguments already checked against Params
 	// (types converted, defaults applied, required present). It returns an
 	// error for problems only the module can see (e.g. mutually exclusive
 	// arguments).
 	New func(args Args) (Action, error)
 }
+
+// Effect is what one task does to one host, as far as the safety of the
+// farm is concerned.
+type Effect struct {
+	// Rotation is RotationIn, RotationOut or "" (no change).
+	Rotation Rotation
+	// Deployment is DeploymentEnabled, DeploymentDisabled or "" (no change)
+	// for the host's deployment in Service Center.
+	Deployment Deployment
+	// Disruptive tasks stop the host serving while they run (an installer,
+	// stopping a service): they must never run on a host in rotation.
+	Disruptive bool
+	// Upgrades marks the task that installs the new platform version.
+	Upgrades bool
+}
+
+// Rotation is a host's membership of the load-balancer pool.
+type Rotation string
+
+const (
+	RotationIn  Rotation = "in"
+	RotationOut Rotation = "out"
+)
+
+// Deployment is whether Service Center deploys applications to a front-end.
+type Deployment string
+
+const (
+	DeploymentEnabled  Deployment = "enabled"
+	DeploymentDisabled Deployment = "disabled"
+)
 
 // Param returns the named parameter.
 func (d *Definition) Param(name string) (Param, bool) {
