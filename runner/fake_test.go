@@ -106,6 +106,7 @@ func (r *recorder) definition() *modules.Definition {
 			{Name: "progress", Type: cty.String},                         // report this progress line
 			{Name: "output", Type: cty.Map(cty.String)},                  // Result.Output
 			{Name: "on_conn", Type: cty.Bool},                            // run a command over the connection
+			{Name: "lose_conn", Type: cty.Number},                        // the first n attempts on a host lose the connection
 			{Name: "name", Type: cty.String, Default: cty.StringVal("")}, // recorded task label
 		},
 		DefaultOn: modules.OnControl,
@@ -161,6 +162,9 @@ func (a *probeAction) do(ctx context.Context, env *modules.Env, mode string) (mo
 	if a.args.Bool("on_conn") {
 		if env.Conn == nil {
 			return modules.Result{}, errors.New("no connection")
+		}
+		if attempt <= a.args.Int("lose_conn") {
+			return modules.Result{}, fmt.Errorf("run probe: %w", transports.ErrConnectionLost)
 		}
 		if err := env.Conn.Run(ctx, &transports.Cmd{Command: "probe"}); err != nil {
 			return modules.Result{}, err

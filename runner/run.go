@@ -381,16 +381,6 @@ func (r *run) execute(ctx context.Context, base Event, t *playbook.Task, hs *hos
 			r.emit(ev)
 		},
 	}
-	if t.On == modules.OnHost {
-		conn, err := r.conn(ctx, hs)
-		if err != nil {
-			if ctx.Err() != nil {
-				return outcome{status: StatusInterrupted, err: err}
-			}
-			return outcome{status: StatusUnreachable, err: err}
-		}
-		env.Conn = conn
-	}
 	check := r.opts.Check
 	if t.CheckMode != nil {
 		check = *t.CheckMode
@@ -410,7 +400,25 @@ func (r *run) execute(ctx context.Context, base Event, t *playbook.Task, hs *hos
 		if retries > 0 || t.HasUntil() {
 			o.attempt = attempt
 		}
+		if t.On == modules.OnHost {
+			// Dialled on first use, and again after a lost connection
+			// (a host rebooting, a dropped VPN) when the task retries.
+			conn, err := r.conn(ctx, hs)
+			if err != nil {
+				o.err = err
+				if ctx.Err() != nil {
+					o.status = StatusInterrupted
+				} else {
+					o.status = StatusUnreachable
+				}
+				return o
+			}
+			env.Conn = conn
+		}
 		o.res, o.err = r.attempt(ctx, t, call, env)
+		if errors.Is(o.err, transports.ErrConnectionLost) && t.On == modules.OnHost {
+			r.drop(hs)
+		}
 		switch {
 		case o.err != nil && ctx.Err() != nil:
 			o.status = StatusInterrupted
@@ -490,6 +498,18 @@ func (r *run) conn(ctx context.Context, hs *hostState) (transports.Conn, error) 
 	}
 	hs.conn = conn
 	return conn, nil
+}
+
+// drop closes a host's connection after it was lost, so the next task or
+// attempt dials afresh.
+func (r *run) drop(hs *hostState) {
+	if hs.conn == nil {
+		return
+	}
+	if err := hs.conn.Close(); err != nil {
+		hs.log.Debug("closing a lost connection", "err", err)
+	}
+	hs.conn = nil
 }
 
 func (r *run) closeAll() {

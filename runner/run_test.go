@@ -704,3 +704,40 @@ wave "w" {
 		})
 	}
 }
+
+func TestLostConnectionRedials(t *testing.T) {
+	tests := []struct {
+		name       string
+		retries    string
+		wantStatus Status
+		wantDials  int
+	}{
+		{"retry on a fresh connection", "1", StatusOK, 2},
+		{"no retries: the host fails", "0", StatusFailed, 1},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := load(t, `
+wave "w" {
+  hosts = host.fe01
+  task "probe" "a" {
+    on        = "host"
+    on_conn   = true
+    lose_conn = 1
+    retries   = `+tt.retries+`
+  }
+}
+`)
+			_, evs := f.run(t, t.Context(), Options{})
+			if end := evs.of(HostTaskEnd)[0]; end.Status != tt.wantStatus {
+				t.Errorf("status %s (%s), want %s", end.Status, end.Error, tt.wantStatus)
+			}
+			if got := f.rec.dials["fe01"]; got != tt.wantDials {
+				t.Errorf("%d dials, want %d", got, tt.wantDials)
+			}
+			if got := f.rec.closes["fe01"]; got != tt.wantDials {
+				t.Errorf("%d closes, want %d: every connection is closed once", got, tt.wantDials)
+			}
+		})
+	}
+}
