@@ -4,6 +4,7 @@ import (
 	"github.com/osrun/osrun/inventory"
 	"github.com/osrun/osrun/modules/lbmember/command"
 	"github.com/osrun/osrun/modules/lbmember/haproxy"
+	"github.com/osrun/osrun/modules/lbmember/nginxplus"
 )
 
 // Builtin returns the drivers osrun ships, keyed by the driver name of a
@@ -11,8 +12,9 @@ import (
 func Builtin() *Registry {
 	r := NewRegistry()
 	for name, f := range map[string]Factory{
-		"haproxy": func(ep *inventory.Endpoint) (Driver, error) { return haproxy.FromEndpoint(ep) },
-		"command": func(ep *inventory.Endpoint) (Driver, error) { return command.FromEndpoint(ep) },
+		"haproxy":    func(ep *inventory.Endpoint) (Driver, error) { return haproxy.FromEndpoint(ep) },
+		"command":    func(ep *inventory.Endpoint) (Driver, error) { return command.FromEndpoint(ep) },
+		"nginx_plus": func(ep *inventory.Endpoint) (Driver, error) { return nginxplus.FromEndpoint(ep) },
 	} {
 		if err := r.Register(name, f); err != nil {
 			panic(err) // the names above are distinct
