@@ -290,7 +290,10 @@ func (a *action) Apply(ctx context.Context, env *modules.Env) (modules.Result, e
 		if ctx.Err() != nil && parent.Err() == nil {
 			return fmt.Errorf("%s: timed out (timeout %s); the host may still be working", what, a.timeout)
 		}
-		return err
+		if what == "read the installed version" { // the driver says so already
+			return err
+		}
+		return fmt.Errorf("%s: %w", what, err)
 	}
 
 	st, err := d.state(ctx)
