@@ -140,12 +140,11 @@ func (d *decoder) decodeWave(b *hcl.Block) (*Wave, hcl.Diagnostics) {
 	diags = append(diags, more...)
 
 	if attr, ok := content.Attributes["description"]; ok {
-		if more := d.checkStatic(attr); !more.HasErrors() {
+		diags = append(diags, d.static1(attr, func() hcl.Diagnostics {
+			var more hcl.Diagnostics
 			w.Description, more = staticString(attr, d.static)
-			diags = append(diags, more...)
-		} else {
-			diags = append(diags, more...)
-		}
+			return more
+		})...)
 	}
 	var include, exclude []*inventory.Host
 	if attr, ok := content.Attributes["hosts"]; ok {
@@ -158,27 +157,26 @@ func (d *decoder) decodeWave(b *hcl.Block) (*Wave, hcl.Diagnostics) {
 	}
 	w.Hosts = subtract(include, exclude)
 	if attr, ok := content.Attributes["serial"]; ok {
-		more := d.checkStatic(attr)
-		if !more.HasErrors() {
+		diags = append(diags, d.static1(attr, func() hcl.Diagnostics {
+			var more hcl.Diagnostics
 			w.Serial, more = decodeSerial(attr, d.static)
-		}
-		diags = append(diags, more...)
+			return more
+		})...)
 	}
 	if attr, ok := content.Attributes["max_fail_percentage"]; ok {
-		more := d.checkStatic(attr)
-		if !more.HasErrors() {
-			var v cty.Value
-			v, more = staticValue(attr, cty.Number, d.static)
-			if !more.HasErrors() && !v.IsNull() {
-				p, _ := v.AsBigFloat().Float64()
-				if !(p >= 0 && p <= 100) {
-					more = hcl.Diagnostics{attrError(attr, "Invalid max_fail_percentage",
-						"max_fail_percentage is a percentage of the wave's hosts, from 0 (any failure stops the run) to 100 (never stop).")}
-				}
-				w.MaxFailPercentage = p
+		diags = append(diags, d.static1(attr, func() hcl.Diagnostics {
+			v, more := staticValue(attr, cty.Number, d.static)
+			if more.HasErrors() || v.IsNull() {
+				return more
 			}
-		}
-		diags = append(diags, more...)
+			p, _ := v.AsBigFloat().Float64()
+			if !(p >= 0 && p <= 100) {
+				return hcl.Diagnostics{attrError(attr, "Invalid max_fail_percentage",
+					"max_fail_percentage is a percentage of the wave's hosts, from 0 (any failure stops the run) to 100 (never stop).")}
+			}
+			w.MaxFailPercentage = p
+			return nil
+		})...)
 	}
 	if !diags.HasErrors() && len(w.Hosts) == 0 && content.Attributes["hosts"] != nil {
 		diags = append(diags, &hcl.Diagnostic{
