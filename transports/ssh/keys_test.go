@@ -12,6 +12,8 @@ import (
 	"testing"
 
 	"golang.org/x/crypto/ssh"
+
+	"github.com/osrun/osrun/transports"
 )
 
 // keyFormat is how writeClientKey stores a key.
@@ -64,3 +66,20 @@ func writeClientKey(t testing.TB, dir, name string, format keyFormat, passphrase
 	}
 	return path, sp
 }
+
+var randReader = rand.Reader
+
+func writeECDSA(t testing.TB) (ssh.PublicKey, *ecdsa.PrivateKey) {
+	t.Helper()
+	priv, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pub, err := ssh.NewPublicKey(&priv.PublicKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return pub, priv
+}
+
+var transportsCmdTrue = transports.Cmd{Command: "true"}

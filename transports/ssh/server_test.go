@@ -30,11 +30,11 @@ type testServer struct {
 }
 
 type serverConfig struct {
-	hostKey    ssh.Signer                                 // nil: a fresh ed25519 key
-	authorized ssh.PublicKey                              // accepted client key, may be nil
-	password   string                                     // accepted password, "" for none
-	certCheck  func(ssh.ConnMetadata, ssh.PublicKey) bool // optional
-	env        []string
+	hostKey       ssh.Signer    // nil: a fresh ed25519 key
+	authorized    ssh.PublicKey // accepted client key, may be nil
+	password      string        // accepted password, "" for none
+	extraHostKeys []ssh.Signer
+	env           []string
 }
 
 func newSigner(t testing.TB) ssh.Signer {
@@ -73,6 +73,9 @@ func startTestServer(t *testing.T, sc serverConfig) *testServer {
 		}
 	}
 	cfg.AddHostKey(sc.hostKey)
+	for _, k := range sc.extraHostKeys {
+		cfg.AddHostKey(k)
+	}
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -229,4 +232,3 @@ func (s *testServer) session(ch ssh.Channel, reqs <-chan *ssh.Request) {
 		<-exited
 	}
 }
-
