@@ -51,7 +51,7 @@ name (host.member, default the host name).`,
 			{Name: "drain_timeout", Type: cty.String, Default: cty.StringVal("5m"),
 				Doc: "How long going to disabled waits for the sessions to reach 0."},
 			{Name: "on_drain_timeout", Type: cty.String, Default: cty.StringVal("fail"), OneOf: []string{"fail", "force"},
-				Doc: "fail leaves the member drained and fails the task; force disables it and kills the remaining sessions where the balancer can."},
+				Doc: "fail leaves the member drained and fails the task; force disables it and cuts the remaining sessions where the balancer can (elsewhere they stay open, and the result says so)."},
 			{Name: "min_in_rotation", Type: cty.Number, Default: cty.NumberIntVal(1),
 				Doc: "The fewest enabled, healthy members the pool may keep when this member leaves; 0 turns the guard off."},
 			{Name: "health_timeout", Type: cty.String, Default: cty.StringVal("2m"),
@@ -377,18 +377,25 @@ func (a *action) disable(ctx context.Context, t *target, st member.Status, progr
 		return st, fmt.Errorf("load balancer %s: %s still has %s after drain_timeout %s; it stays drained (on_drain_timeout = \"force\" would disable it and cut them)",
 			t.lb.Name, t.name, sessions(left), a.drainTimeout)
 	case errors.Is(err, errTimeout):
-		killer, ok := t.driver.(SessionKiller)
-		if !ok {
-			return st, fmt.Errorf("load balancer %s: %s still has %s after drain_timeout %s and %s cannot cut sessions: %w",
-				t.lb.Name, t.name, sessions(left), a.drainTimeout, t.driver.Pool(), member.ErrUnsupported)
-		}
 		if err := t.driver.SetState(ctx, t.name, member.Disabled); err != nil {
 			return st, t.wrap(err)
 		}
-		if err := killer.KillSessions(ctx, t.name); err != nil {
-			return st, t.wrap(err)
+		// Balancers that cannot cut sessions (NGINX, F5 forced offline)
+		// still refuse new ones once disabled; say what was left running.
+		killer, ok := t.driver.(SessionKiller)
+		err := member.ErrUnsupported
+		if ok {
+			err = killer.KillSessions(ctx, t.name)
 		}
-		res.Msg = fmt.Sprintf("%s disabled after drain_timeout %s; cut %s", t.name, a.drainTimeout, sessions(left))
+		switch {
+		case errors.Is(err, member.ErrUnsupported):
+			res.Msg = fmt.Sprintf("%s disabled after drain_timeout %s with %s still open (%s cannot cut sessions)",
+				t.name, a.drainTimeout, sessions(left), t.driver.Pool())
+		case err != nil:
+			return st, t.wrap(err)
+		default:
+			res.Msg = fmt.Sprintf("%s disabled after drain_timeout %s; cut %s", t.name, a.drainTimeout, sessions(left))
+		}
 	case err != nil:
 		return st, err
 	default:

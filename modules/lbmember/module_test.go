@@ -405,3 +405,26 @@ func TestBuiltinDrivers(t *testing.T) {
 		t.Error("registering haproxy twice succeeded")
 	}
 }
+
+// A balancer that cannot cut sessions: force still disables, and says so.
+func TestForceWithoutKiller(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		f := newFarm(t)
+		f.fake.Put("fe03", member.Enabled, 2, true)
+		f.fake.FailNext("KillSessions", fmt.Errorf("fake: %w", member.ErrUnsupported))
+		a := f.action(t, "state", "disabled", "drain_timeout", "10s", "on_drain_timeout", "force")
+		res, err := a.Apply(t.Context(), f.env("fe03"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := "fe03 disabled after drain_timeout 10s with 2 sessions still open (fake pool web cannot cut sessions)"; res.Msg != want {
+			t.Errorf("Msg %q, want %q", res.Msg, want)
+		}
+		f.fake.Put("fe02", member.Enabled, 2, true)
+		f.fake.FailNext("KillSessions", errors.New("socket closed"))
+		_, err = a.Apply(t.Context(), f.env("fe02"))
+		if err == nil || !strings.Contains(err.Error(), "load balancer lb1: socket closed") {
+			t.Errorf("a failed kill: %v", err)
+		}
+	})
+}
