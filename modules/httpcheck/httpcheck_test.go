@@ -49,7 +49,9 @@ func app(t *testing.T) (*httptest.Server, string) {
 	mux := http.NewServeMux()
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "<h1>MyApp</h1> platform 11.31.0") })
 	mux.HandleFunc("/down", func(w http.ResponseWriter, r *http.Request) { http.Error(w, "Service Unavailable: installing", 503) })
-	mux.HandleFunc("/login", func(w http.ResponseWriter, r *http.Request) { http.Redirect(w, r, "https://apps.example.com/login", 302) })
+	mux.HandleFunc("/login", func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, "https://apps.example.com/login", 302)
+	})
 	mux.HandleFunc("/host", func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "host="+r.Host) })
 	srv := httptest.NewServer(mux)
 	t.Cleanup(srv.Close)
