@@ -113,20 +113,16 @@ func (c *Conn) session(ctx context.Context) (*ssh.Session, error) {
 			c.mu.Unlock()
 			return nil, fmt.Errorf("ssh %s: connection closed", c.host.Name)
 		}
-		cl, dead := c.clients[len(c.clients)-1], c.dead
+		cl := c.clients[len(c.clients)-1]
 		c.mu.Unlock()
 		s, err := cl.NewSession()
 		if err == nil {
 			return s, nil
 		}
-		lost := false
-		select {
-		case <-dead:
-			lost = true
-		default:
-			lost = errors.Is(err, io.EOF)
-		}
-		if !lost || attempt > 0 {
+		// The server refusing a session is an OpenChannelError; any other
+		// failure means the connection itself is broken.
+		var refused *ssh.OpenChannelError
+		if errors.As(err, &refused) || attempt > 0 {
 			return nil, fmt.Errorf("ssh %s: open session: %w", c.host.Name, err)
 		}
 		c.mu.Lock()

@@ -13,6 +13,7 @@ import (
 
 	"golang.org/x/crypto/ssh"
 
+	"github.com/osrun/osrun/inventory/secret"
 	"github.com/osrun/osrun/transports"
 )
 
@@ -83,3 +84,5 @@ func writeECDSA(t testing.TB) (ssh.PublicKey, *ecdsa.PrivateKey) {
 }
 
 var transportsCmdTrue = transports.Cmd{Command: "true"}
+
+func secretFor(s string) secret.Value { return secret.New(s, `env("TEST")`) }

@@ -78,7 +78,9 @@ func startSSHD(t *testing.T, cfg sshdConfig) *sshd {
 		l.Close()
 		_, port, _ := net.SplitHostPort(addr)
 		conf := filepath.Join(dir, "sshd_config")
-		text := fmt.Sprintf(`Port %s
+		// sshd keeps the first value of a keyword, so extra lines go first.
+		text := fmt.Sprintf(`%s
+Port %s
 ListenAddress 127.0.0.1
 HostKey %s
 PidFile %s
@@ -94,8 +96,7 @@ MaxSessions 50
 MaxStartups 100
 LogLevel INFO
 Subsystem sftp internal-sftp
-%s
-`, port, hostKeyFile, filepath.Join(dir, "sshd.pid"), filepath.Join(dir, "authorized_keys"), cfg.extra)
+`, cfg.extra, port, hostKeyFile, filepath.Join(dir, "sshd.pid"), filepath.Join(dir, "authorized_keys"))
 		if err := os.WriteFile(conf, []byte(text), 0o600); err != nil {
 			t.Fatal(err)
 		}
