@@ -32,6 +32,10 @@ type Options struct {
 	// User and Password, when set, are accepted as HTTP Basic credentials.
 	// With neither Token nor User set, the API needs no credentials.
 	User, Password string
+	// OnEvent, when set, is called with every event as it is recorded (the
+	// lab's monitor uses it to catch the moment a front-end breaks). It is
+	// called with the Server locked, in order: it must not call the Server.
+	OnEvent func(Event)
 }
 
 // Frontend is a front-end as the lab starts it.
@@ -345,7 +349,11 @@ func (s *Server) threads(f *frontend, now time.Time) []Thread {
 }
 
 func (s *Server) record(at time.Time, fe, what string) {
-	s.history = append(s.history, Event{At: at, Frontend: fe, What: what})
+	e := Event{At: at, Frontend: fe, What: what}
+	s.history = append(s.history, e)
+	if s.opts.OnEvent != nil {
+		s.opts.OnEvent(e)
+	}
 }
 
 // compareVersions compares dotted versions numerically part by part

@@ -90,7 +90,13 @@ func TestDeploysAfterPlatformUpgrade(t *testing.T) {
 // front-ends: new components on an old platform break it.
 func TestWrongOrderBreaksTheFrontend(t *testing.T) {
 	c := newClock()
-	s := newServer(t, c, Frontend{Name: "ctl"}, Frontend{Name: "loaded"}, Frontend{Name: "guarded"})
+	var events []Event
+	s, err := New(Options{Version: "11.29.1", Threads: 4, DeployTime: 4 * time.Second, Now: c.Now,
+		OnEvent: func(e Event) { events = append(events, e) }},
+		Frontend{Name: "ctl"}, Frontend{Name: "loaded"}, Frontend{Name: "guarded"})
+	if err != nil {
+		t.Fatal(err)
+	}
 	if err := s.SetDeployment("guarded", false); err != nil {
 		t.Fatal(err)
 	}
@@ -120,6 +126,9 @@ func TestWrongOrderBreaksTheFrontend(t *testing.T) {
 	}
 	if !sawBroken {
 		t.Errorf("history does not record the breakage: %v", s.History())
+	}
+	if h := s.History(); !slices.Equal(events, h) {
+		t.Errorf("OnEvent saw %v\nhistory is %v", events, h)
 	}
 }
 

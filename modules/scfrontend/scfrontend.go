@@ -115,6 +115,12 @@ type target struct {
 	manual *scapi.Manual
 }
 
+func (t target) close() {
+	if t.client != nil {
+		t.client.Close()
+	}
+}
+
 func (a *action) open(env *modules.Env) (target, error) {
 	t := target{name: a.frontend}
 	if t.name == "" {
@@ -154,6 +160,7 @@ func (a *action) Check(ctx context.Context, env *modules.Env) (modules.Result, e
 	if err != nil {
 		return modules.Result{}, err
 	}
+	defer t.close()
 	if t.manual != nil {
 		if _, ok := a.confirmed.Load(env.Host.Name); ok {
 			return modules.Result{Msg: fmt.Sprintf("the operator already confirmed deployment %s on %s", word(a.enable), t.name)}, nil
@@ -178,6 +185,7 @@ func (a *action) Apply(ctx context.Context, env *modules.Env) (modules.Result, e
 	if err != nil {
 		return modules.Result{}, err
 	}
+	defer t.close()
 	if t.manual != nil {
 		return a.applyManual(ctx, env, t)
 	}

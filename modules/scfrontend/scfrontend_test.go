@@ -301,7 +301,7 @@ func TestEndpointErrors(t *testing.T) {
 		wantErr string
 	}{
 		{"unknown driver", farm("selenium", nil), nil, `service_center sc: driver "selenium" is not http or manual`},
-		{"bad settings", farm("http", inventory.Values{"url": cty.StringVal("x"), "tokn": cty.StringVal("y")}), nil, "service_center sc: setting tokn: unknown setting"},
+		{"bad settings", farm("http", inventory.Values{"url": cty.StringVal("https://sc"), "tokn": cty.StringVal("y")}), nil, "service_center sc: setting tokn: unknown setting"},
 		{"manual typo", farm("manual", inventory.Values{"ulr": cty.StringVal("x")}), nil, "service_center sc: setting ulr: unknown setting"},
 		{"unknown block", farm("http", nil), map[string]cty.Value{"service_center": cty.StringVal("other")}, `no service_center "other"`},
 	}

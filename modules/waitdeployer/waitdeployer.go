@@ -93,6 +93,12 @@ type target struct {
 	manual *scapi.Manual
 }
 
+func (t target) close() {
+	if t.client != nil {
+		t.client.Close()
+	}
+}
+
 func (a *action) open(env *modules.Env) (target, error) {
 	t := target{name: a.frontend}
 	if t.name == "" {
@@ -131,6 +137,7 @@ func (a *action) Check(ctx context.Context, env *modules.Env) (modules.Result, e
 	if err != nil {
 		return modules.Result{}, err
 	}
+	defer t.close()
 	if t.manual != nil {
 		return modules.Result{Msg: fmt.Sprintf("would ask the operator to confirm that the Deployment Service of %s has finished (manual driver)", t.name)}, nil
 	}
@@ -148,6 +155,7 @@ func (a *action) Apply(ctx context.Context, env *modules.Env) (modules.Result, e
 	if err != nil {
 		return modules.Result{}, err
 	}
+	defer t.close()
 	if t.manual != nil {
 		return a.applyManual(ctx, env, t)
 	}

@@ -89,6 +89,9 @@ func New(ep *inventory.Endpoint, opts Options) (*Client, error) {
 	return &Client{name: ep.Name, cfg: cfg, http: &http.Client{Transport: rt}}, nil
 }
 
+// Close releases the client's idle connections.
+func (c *Client) Close() { c.http.CloseIdleConnections() }
+
 // StatusError is an answer with a status the request did not expect.
 type StatusError struct {
 	Method, URL string

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"net/url"
 	"regexp"
 	"slices"
 	"strings"
@@ -272,6 +273,11 @@ func Decode(settings map[string]cty.Value) (Config, error) {
 	}
 	if c.URL == "" {
 		r.fail("url", `is required (the base URL of the API, e.g. "https://sc.example.com/osrun")`)
+	} else if u, err := url.Parse(c.URL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		r.fail("url", "%q is not an http(s) URL", c.URL)
+	} else if u.User != nil {
+		// A URL ends up in error messages; credentials belong in secrets.
+		r.fail("url", "must not hold credentials; use token, or user and password")
 	}
 	if !c.Token.IsZero() && c.User != "" {
 		r.fail("token", "use either token (bearer) or user and password (basic), not both")

@@ -32,6 +32,8 @@ func TestDecode(t *testing.T) {
 		{"bearer", inventory.Values{"url": cty.StringVal("https://sc"), "token": secretVal("t", `env("T")`)}, ""},
 		{"basic", inventory.Values{"url": cty.StringVal("https://sc"), "user": cty.StringVal("admin"), "password": secretVal("p", `env("P")`)}, ""},
 		{"no url", inventory.Values{}, "setting url: is required"},
+		{"not a url", inventory.Values{"url": cty.StringVal("sc.example.com")}, `setting url: "sc.example.com" is not an http(s) URL`},
+		{"credentials in url", inventory.Values{"url": cty.StringVal("https://admin:pw@sc")}, "setting url: must not hold credentials"},
 		{"literal token", inventory.Values{"url": cty.StringVal("https://sc"), "token": cty.StringVal("t")}, "setting token: must be a secret reference"},
 		{"token and user", inventory.Values{"url": cty.StringVal("https://sc"), "token": secretVal("t", "x"), "user": cty.StringVal("u"), "password": secretVal("p", "y")}, "not both"},
 		{"user without password", inventory.Values{"url": cty.StringVal("https://sc"), "user": cty.StringVal("u")}, "user and password go together"},
