@@ -229,6 +229,8 @@ func TestDotNetInstallerExitCodes(t *testing.T) {
 		{2, false, []string{"run the installer: " + stagedExe + " /S failed with exit code 2", "PrerequisitesInstall.log <==", "| Installing .NET Hosting Bundle: failed (0x80070643)"}, ""},
 		{2, true, []string{"failed with exit code 2"}, ""},
 		{3010, true, nil, "upgraded 11.29.1 → 11.31.0.45003; the installer asked for a reboot (exit 3010)"},
+		// Exit 1 here leaves the platform unchanged (only prerequisites ran).
+		{1, true, []string{"the installer asked for a reboot (exit 1) and Platform Server is still 11.29.1: reboot the host and run again"}, ""},
 	}
 	for _, tt := range tests {
 		t.Run(fmt.Sprintf("exit %d allow %v", tt.code, tt.allowReboot), func(t *testing.T) {

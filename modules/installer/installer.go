@@ -319,6 +319,17 @@ func (a *action) Apply(ctx context.Context, env *modules.Env) (modules.Result, e
 		if reboot, err = d.install(ctx); err != nil {
 			return modules.Result{}, explain("run the installer", err)
 		}
+		// A reboot request can mean the prerequisites are done and the
+		// platform is not: configuring the old version would be wrong.
+		if reboot != 0 {
+			mid, err := d.state(ctx)
+			if err != nil {
+				return modules.Result{}, explain("read the installed version", err)
+			}
+			if mid.version == nil || compareAt(mid.version, a.target) != 0 {
+				return modules.Result{}, fmt.Errorf("the installer asked for a reboot (exit %d) and Platform Server is still %s: reboot the host and run again", reboot, mid.version)
+			}
+		}
 	}
 	if err := d.configure(ctx, st); err != nil {
 		return modules.Result{}, explain("run the Configuration Tool", err)
