@@ -195,6 +195,13 @@ func (a *action) plan(b backend, st status) (plan, error) {
 		p.stop = now == running
 		p.start = true
 	}
+	startup := st.startup
+	if a.startup != "" {
+		startup = a.startup
+	}
+	if p.start && strings.EqualFold(startup, "disabled") {
+		return p, fmt.Errorf("%s has startup type Disabled, so it cannot be started: give startup = \"automatic\" or \"manual\"", b.label())
+	}
 	switch {
 	case p.stop && p.start:
 		p.msgs = append(p.msgs, "restart")

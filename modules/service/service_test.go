@@ -123,6 +123,8 @@ type winHost struct {
 	services   map[string]*winService
 	startReads int
 	failStart  bool // the service stops again right after starting
+	// refuseStart makes the SCM refuse to start (e.g. a logon failure).
+	refuseStart bool
 }
 
 type winService struct {
@@ -164,7 +166,7 @@ func (h *winHost) handle(c hostscripttest.Call) hostscripttest.Reply {
 	case id == "service/windows_set" && svc == nil:
 		return hostscripttest.Reply{Stderr: "Cannot find any service with service name '" + name + "'.", Status: 1}
 	case id == "service/windows_set" && strings.Contains(c.Command, ".Start()"):
-		if svc.startup == "Disabled" {
+		if svc.startup == "Disabled" || h.refuseStart {
 			return hostscripttest.Reply{Stderr: "Cannot start service " + name + " on computer '.'.", Status: 1}
 		}
 		svc.status, svc.pending = "StartPending", h.startReads
@@ -212,6 +214,10 @@ func TestWindows(t *testing.T) {
 			"would set startup Manual → disabled", "Running", "Disabled", ""},
 		{"startup already", "Running", "Automatic", map[string]string{"startup": "automatic"}, false,
 			"is Running, startup Automatic", "Running", "Automatic", ""},
+		{"disabled service needs a startup type", "Stopped", "Disabled", map[string]string{"state": "running"}, false,
+			"", "", "", `has startup type Disabled, so it cannot be started: give startup = "automatic" or "manual"`},
+		{"disabled service may be stopped", "Running", "Disabled", map[string]string{"state": "stopped"}, true,
+			"would stop", "Stopped", "Disabled", ""},
 		{"paused refused", "Paused", "Automatic", map[string]string{"state": "running"}, false,
 			"", "", "", "is Paused, which osrun does not handle"},
 	}
@@ -285,7 +291,7 @@ func TestWindowsErrors(t *testing.T) {
 		}
 	})
 	t.Run("start refused by the host shows what it said", func(t *testing.T) {
-		h := &winHost{services: map[string]*winService{"Custom": {status: "Stopped", startup: "Disabled"}}}
+		h := &winHost{services: map[string]*winService{"Custom": {status: "Stopped", startup: "Manual"}}, refuseStart: true}
 		e, _ := env(newWinConn(h), inventory.StackDotNet)
 		a := mustAction(t, Options{}, map[string]string{"name": "Custom", "state": "running"})
 		_, err := a.Apply(t.Context(), e)
