@@ -12,7 +12,10 @@
 // then sleep. Deploying those components to a front-end that still runs an
 // older platform breaks it (Broken) until that front-end's platform catches
 // up (FrontendUpgraded) — the failure the guide avoids by disabling
-// deployment on loaded front-ends first.
+// deployment on loaded front-ends first. Updating front-ends can break the
+// same way for a while (the controller is upgraded before them); that is
+// harmless because they are out of rotation, so the lab's monitor judges
+// Broken together with the load balancer's rotation, at every Event.
 //
 // Entry points: New, then use the Server as an http.Handler (httptest.Server
 // or the lab's listener) and drive it with PlatformUpgraded,
