@@ -67,6 +67,14 @@ Runs on the control machine.`,
   hosts      = group.loaded
   deployment = "disabled"
 }`,
+		// The plan verifier proves loaded front-ends are disabled before the
+		// controller is upgraded, and re-enabled only once they run it.
+		Effects: func(args modules.Args) modules.Effect {
+			if args.String("deployment") == "enabled" {
+				return modules.Effect{Deployment: modules.DeploymentEnabled}
+			}
+			return modules.Effect{Deployment: modules.DeploymentDisabled}
+		},
 		New: func(args modules.Args) (modules.Action, error) {
 			a := &action{opts: opts, enable: args.String("deployment") == "enabled",
 				frontend: args.String("frontend"), sc: args.String("service_center")}

@@ -326,6 +326,11 @@ func TestDefinition(t *testing.T) {
 	if def.Name != "sc_frontend" || def.DefaultOn != modules.OnControl {
 		t.Errorf("Name %q DefaultOn %q", def.Name, def.DefaultOn)
 	}
+	for arg, want := range map[string]modules.Deployment{"enabled": modules.DeploymentEnabled, "disabled": modules.DeploymentDisabled} {
+		if got := def.Effects(modules.Args{"deployment": cty.StringVal(arg)}); got != (modules.Effect{Deployment: want}) {
+			t.Errorf("Effects(deployment = %q) = %+v", arg, got)
+		}
+	}
 	if _, err := def.New(modules.Args{"deployment": cty.StringVal("disabled"), "frontend": cty.NullVal(cty.String),
 		"service_center": cty.NullVal(cty.String), "timeout": cty.StringVal("soon")}); err == nil {
 		t.Error("a bad timeout was accepted")
