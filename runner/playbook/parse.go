@@ -34,12 +34,15 @@ var fileSchema = &hcl.BodySchema{
 // caller can render diagnostics with snippets. It returns nil with error
 // diagnostics when the file is not a playbook.
 func Parse(parser *hclparse.Parser, filename string) (*File, hcl.Diagnostics) {
-	hf, diags := parser.ParseHCLFile(filename)
+	hf, diags := parseHCLFile(parser, filename)
 	return parseFile(parser, filename, hf, diags)
 }
 
 // parseSource is Parse for source already in memory (tests, fuzzing).
 func parseSource(parser *hclparse.Parser, filename string, src []byte) (*File, hcl.Diagnostics) {
+	if diags := checkSource(src, filename, false); diags.HasErrors() {
+		return nil, diags
+	}
 	hf, diags := parser.ParseHCL(src, filename)
 	return parseFile(parser, filename, hf, diags)
 }

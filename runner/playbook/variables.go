@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"path/filepath"
 	"sort"
-	"strings"
 
 	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/ext/typeexpr"
@@ -108,11 +107,7 @@ func (d *decoder) decodeVariables(vars map[string]string, varFiles []string) hcl
 }
 
 func (d *decoder) applyVarFile(path string) hcl.Diagnostics {
-	parse := d.f.parser.ParseHCLFile
-	if strings.HasSuffix(path, ".json") {
-		parse = d.f.parser.ParseJSONFile
-	}
-	hf, diags := parse(path)
+	hf, diags := parseHCLFile(d.f.parser, path)
 	if diags.HasErrors() || hf == nil {
 		return diags
 	}
