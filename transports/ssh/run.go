@@ -84,7 +84,9 @@ func (c *Conn) Run(ctx context.Context, cmd *transports.Cmd) error {
 		<-waitc
 		return fmt.Errorf("ssh %s: run cancelled, remote command killed: %w", c.host.Name, context.Cause(ctx))
 	case <-f.failed:
-		c.kill(sess, f, become, pw)
+		// sudo is still at its prompt and the command has not started:
+		// closing the session ends sudo (end of file on its stdin).
+		sess.Close()
 		<-waitc
 		return fmt.Errorf("ssh %s: %w", c.host.Name, f.err())
 	}
@@ -242,6 +244,8 @@ const stdinGrace = 2 * time.Second
 
 // wait lets the copy finish after the command ended, for a bounded time.
 func (s *stdinFeeder) wait() {
+	// Never started (sudo failed before the command ran): nothing to wait for.
+	s.once.Do(func() { s.w.Close(); close(s.done) })
 	select {
 	case <-s.done:
 		return
