@@ -3,6 +3,7 @@ package lbmember
 import (
 	"github.com/osrun/osrun/inventory"
 	"github.com/osrun/osrun/modules/lbmember/command"
+	"github.com/osrun/osrun/modules/lbmember/f5"
 	"github.com/osrun/osrun/modules/lbmember/haproxy"
 	"github.com/osrun/osrun/modules/lbmember/nginxplus"
 )
@@ -15,6 +16,7 @@ func Builtin() *Registry {
 		"haproxy":    func(ep *inventory.Endpoint) (Driver, error) { return haproxy.FromEndpoint(ep) },
 		"command":    func(ep *inventory.Endpoint) (Driver, error) { return command.FromEndpoint(ep) },
 		"nginx_plus": func(ep *inventory.Endpoint) (Driver, error) { return nginxplus.FromEndpoint(ep) },
+		"f5":         func(ep *inventory.Endpoint) (Driver, error) { return f5.FromEndpoint(ep) },
 	} {
 		if err := r.Register(name, f); err != nil {
 			panic(err) // the names above are distinct

@@ -3,15 +3,12 @@ package nginxplus
 import (
 	"bytes"
 	"context"
-	"crypto/tls"
-	"crypto/x509"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"net/http"
 	"net/url"
-	"os"
 	"strings"
 	"time"
 
@@ -63,23 +60,10 @@ func FromEndpoint(ep *inventory.Endpoint) (*Driver, error) {
 	if cfg.User == "" && !cfg.Password.IsZero() {
 		r.Fail("user", "is required with password")
 	}
-	caFile, insecure := r.String("ca_file", ""), r.Bool("insecure", false)
-	timeout := r.Duration("timeout", 30*time.Second)
-	tlsCfg := &tls.Config{InsecureSkipVerify: insecure}
-	if caFile != "" {
-		pem, err := os.ReadFile(caFile)
-		pool := x509.NewCertPool()
-		if err != nil || !pool.AppendCertsFromPEM(pem) {
-			r.Fail("ca_file", "cannot read PEM certificates from %s: %v", caFile, err)
-		}
-		tlsCfg.RootCAs = pool
-	}
+	cfg.Client = r.HTTPClient()
 	if err := r.Err(); err != nil {
 		return nil, err
 	}
-	tr := http.DefaultTransport.(*http.Transport).Clone()
-	tr.TLSClientConfig = tlsCfg
-	cfg.Client = &http.Client{Transport: tr, Timeout: timeout}
 	return New(cfg), nil
 }
 

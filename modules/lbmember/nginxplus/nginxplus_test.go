@@ -127,7 +127,7 @@ func TestFromEndpointErrors(t *testing.T) {
 		{"literal password", map[string]cty.Value{"url": cty.StringVal("https://n/api"), "upstream": cty.StringVal("u"),
 			"user": cty.StringVal("a"), "password": cty.StringVal("pw")}, "setting password: must be a secret reference"},
 		{"bad ca", map[string]cty.Value{"url": cty.StringVal("https://n/api"), "upstream": cty.StringVal("u"),
-			"ca_file": cty.StringVal("/nonexistent.pem")}, "setting ca_file: cannot read"},
+			"ca_file": cty.StringVal("/nonexistent.pem")}, "setting ca_file: open /nonexistent.pem"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -1,9 +1,13 @@
 package setting
 
 import (
+	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"maps"
+	"net/http"
+	"os"
 	"slices"
 	"strings"
 	"time"
@@ -177,4 +181,27 @@ func (r *Reader) Err() error {
 		return nil
 	}
 	return fmt.Errorf("%s: %w", r.what, errors.Join(errs...))
+}
+
+// HTTPClient builds a client from the settings ca_file (PEM roots to trust
+// instead of the system's), insecure (skip certificate checks) and timeout
+// (per request, default 30s).
+func (r *Reader) HTTPClient() *http.Client {
+	caFile, insecure := r.String("ca_file", ""), r.Bool("insecure", false)
+	timeout := r.Duration("timeout", 30*time.Second)
+	tlsCfg := &tls.Config{InsecureSkipVerify: insecure}
+	if caFile != "" {
+		pem, err := os.ReadFile(caFile)
+		pool := x509.NewCertPool()
+		switch {
+		case err != nil:
+			r.errorf("ca_file", "%v", err)
+		case !pool.AppendCertsFromPEM(pem):
+			r.errorf("ca_file", "no PEM certificates in %s", caFile)
+		}
+		tlsCfg.RootCAs = pool
+	}
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	tr.TLSClientConfig = tlsCfg
+	return &http.Client{Transport: tr, Timeout: timeout}
 }
