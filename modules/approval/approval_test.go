@@ -133,6 +133,31 @@ func TestTTYIgnoresStrayAnswers(t *testing.T) {
 	})
 }
 
+// A question queued behind another must still end with its context, or
+// Any could not return when an approval file answers it.
+func TestTTYQueuedQuestionHonoursContext(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		pr, pw := io.Pipe()
+		defer pw.Close()
+		g := NewTTY(pr, io.Discard)
+		first := make(chan error, 1)
+		go func() { first <- g.Wait(t.Context(), "first", "") }()
+		synctest.Wait()
+		ctx, cancel := context.WithCancel(t.Context())
+		second := make(chan error, 1)
+		go func() { second <- g.Wait(ctx, "second", "") }()
+		synctest.Wait()
+		cancel()
+		if err := <-second; !errors.Is(err, context.Canceled) {
+			t.Fatalf("queued Wait = %v, want context.Canceled", err)
+		}
+		io.WriteString(pw, "yes\n")
+		if err := <-first; err != nil {
+			t.Fatalf("first Wait = %v", err)
+		}
+	})
+}
+
 func TestFile(t *testing.T) {
 	tests := []struct {
 		name   string
@@ -163,7 +188,8 @@ func TestFile(t *testing.T) {
 				if err != nil || pending[id] != "Disable fe03" {
 					t.Fatalf("Pending = %v, %v; want the instructions under %s", pending, err, id)
 				}
-				time.Sleep(5 * time.Second) // fake time: the operator takes a while
+				// Fake time: the operator takes a while, and answers between two looks.
+				time.Sleep(5500 * time.Millisecond)
 				if err := tt.answer(dir, id); err != nil {
 					t.Fatal(err)
 				}
@@ -201,7 +227,7 @@ func TestFileTimeout(t *testing.T) {
 }
 
 func TestFileApprovalStaysForTheRun(t *testing.T) {
-	dir := t.TempDir()
+	dir := RunDir(t.TempDir(), "20261125T173000.000Z-abcdef")
 	if err := Approve(dir, "x.y"); err != nil {
 		t.Fatal(err)
 	}

@@ -12,6 +12,15 @@
 //     rehearsed unattended runs;
 //   - Any: asks several gates at once; the first decision wins.
 //
+// A run typically combines them, showing the instructions once:
+//
+//	gate := approval.Any(
+//		approval.Preapproved(approveFlags),
+//		&approval.File{Dir: approval.RunDir(stateDir, runID), Out: stderr,
+//			Command: "osrun approve " + runID},
+//		approval.NewTTY(os.Stdin, io.Discard), // only when stdin is a terminal
+//	)
+//
 // A gate never decides on its own: when nobody answers before the context
 // ends, Wait returns an error wrapping ErrTimeout (deadline) or the context's
 // error, and the caller stops the run without having acted.

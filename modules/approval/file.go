@@ -33,6 +33,13 @@ type File struct {
 	Command string
 }
 
+// RunDir is where the approvals of run runID live under an osrun state
+// directory: "osrun apply" gives it to its File gate and "osrun approve
+// <run> <gate>" to Approve, so both sides agree on one layout.
+func RunDir(stateDir, runID string) string {
+	return filepath.Join(stateDir, "approvals", fileName(runID))
+}
+
 // fileName maps a gate id to a file name that is safe on every OS.
 func fileName(id string) string {
 	return strings.Map(func(r rune) rune {

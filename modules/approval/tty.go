@@ -23,7 +23,7 @@ type TTY struct {
 	start sync.Once
 	ended chan struct{} // closed when In ends
 
-	ask sync.Mutex // one question at a time
+	turn chan struct{} // holds a token while a question is on screen
 
 	mu      sync.Mutex
 	answers chan string // the pending question's answers; nil when none
@@ -31,7 +31,7 @@ type TTY struct {
 
 // NewTTY returns a gate that prompts on out and reads answers from in.
 func NewTTY(in io.Reader, out io.Writer) *TTY {
-	return &TTY{in: in, out: out, ended: make(chan struct{})}
+	return &TTY{in: in, out: out, ended: make(chan struct{}), turn: make(chan struct{}, 1)}
 }
 
 func (t *TTY) read() {
@@ -56,11 +56,19 @@ func (t *TTY) listen(ch chan string) {
 }
 
 // Wait shows the instructions and waits for y/yes (approve) or n/no (deny).
-// Any other answer repeats the prompt. The end of In makes the gate
+// Any other answer repeats the prompt. Questions from concurrent Waits are
+// asked one after the other. The end of In makes the gate
 // undecided, so Any can still obtain an approval another way.
 func (t *TTY) Wait(ctx context.Context, id, instructions string) error {
-	t.ask.Lock()
-	defer t.ask.Unlock()
+	// One question at a time, but a gate waiting for its turn still
+	// gives up when its context ends (Any cancels it when another gate,
+	// such as an approval file, has answered).
+	select {
+	case t.turn <- struct{}{}:
+		defer func() { <-t.turn }()
+	case <-ctx.Done():
+		return ctxErr(ctx, id)
+	}
 	t.start.Do(func() { go t.read() })
 
 	fmt.Fprintf(t.out, "\n== approval needed: %s ==\n%s\n", id, strings.TrimRight(instructions, "\n"))
