@@ -384,3 +384,27 @@ func compareVersions(a, b string) int {
 	}
 	return 0
 }
+
+// String summarises the front-end for the lab's verdict, e.g.
+// "fe03: platform 11.31.0, components 11.31.0, deployment enabled, 8/8 threads sleeping".
+func (f FrontendState) String() string {
+	deployment := "disabled"
+	if f.DeploymentEnabled {
+		deployment = "enabled"
+	}
+	threads := "Deployment Service stopped"
+	if f.DeployerRunning {
+		asleep := 0
+		for _, t := range f.Threads {
+			if t.Status == Sleeping {
+				asleep++
+			}
+		}
+		threads = fmt.Sprintf("%d/%d threads sleeping", asleep, len(f.Threads))
+	}
+	s := fmt.Sprintf("%s: platform %s, components %s, deployment %s, %s", f.Name, f.PlatformVersion, f.AppsVersion, deployment, threads)
+	if f.Broken {
+		s += ", BROKEN"
+	}
+	return s
+}

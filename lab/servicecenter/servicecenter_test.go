@@ -107,6 +107,15 @@ func TestWrongOrderBreaksTheFrontend(t *testing.T) {
 	if got, want := s.Broken(), []string{"loaded"}; !slices.Equal(got, want) {
 		t.Fatalf("Broken() = %v, want %v", got, want)
 	}
+	c.Advance(time.Second)
+	f, _ := s.Frontend("loaded")
+	if got, want := f.String(), "loaded: platform 11.29.1, components 11.29.1, deployment enabled, 1/4 threads sleeping, BROKEN"; got != want {
+		t.Errorf("String() = %q, want %q", got, want)
+	}
+	g, _ := s.Frontend("guarded")
+	if got, want := g.String(), "guarded: platform 11.29.1, components 11.29.1, deployment disabled, 4/4 threads sleeping"; got != want {
+		t.Errorf("String() = %q, want %q", got, want)
+	}
 	c.Advance(time.Minute)
 	if got := s.Broken(); !slices.Equal(got, []string{"loaded"}) {
 		t.Fatalf("Broken() after the deployment = %v, want it to stay broken", got)
