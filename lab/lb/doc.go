@@ -1,0 +1,26 @@
+// Package lb is the lab farm's load balancer: an HTTP reverse proxy on
+// loopback that balances round-robin over the members of one backend, and a
+// runtime API that answers the subset of HAProxy 2.6's stats socket that
+// osrun's haproxy driver uses, byte for byte, over TCP and optionally a
+// unix socket. The driver cannot tell it from a real HAProxy.
+//
+// It behaves like HAProxy configured with "balance roundrobin",
+// "option httpchk GET <ping>", "check inter/rise/fall" and
+// "option redispatch" with one retry:
+//   - a member takes new requests only when its admin state is ready and
+//     its own health checks say it is up; health follows HAProxy's rise and
+//     fall counter, including "UP 1/3" after leaving maintenance;
+//   - drain takes no new requests and lets those in flight finish; maint
+//     also stops the checks; neither kills sessions, "shutdown sessions
+//     server" does;
+//   - a refused connection is retried once on another member, because
+//     HAProxy retries connection failures; any answer, a 5xx included, and
+//     any failure after the request was sent reach the client as they are.
+//
+// Each response carries X-Served-By naming the member, and every change of
+// a member's admin state or health is reported to Config.OnEvent, which is
+// how the lab's monitor sees rotation.
+//
+// Entry point: New, then URL for traffic, APIAddr or SocketPath for the
+// driver, SetAdmin and Members for direct control; Close at the end.
+package lb
