@@ -125,7 +125,7 @@ func (l *LB) statLocked(proxy, mask, sid int) string {
 		r.set("eresp", l.be.eresp)
 		r.set("wredis", l.be.wredis)
 		r.set("srv_abrt", l.be.srvAbrt)
-	r.set("cli_abrt", l.be.cliAbrt)
+		r.set("cli_abrt", l.be.cliAbrt)
 		r.set("req_tot", l.be.stot)
 		r.set("weight", weight)
 		r.set("act", up)
