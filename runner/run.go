@@ -259,16 +259,22 @@ func (r *run) task(ctx context.Context, base Event, t *playbook.Task, live []*ho
 
 	sem := make(chan struct{}, r.opts.Forks)
 	var wg sync.WaitGroup
+	statuses := make([]Status, len(live)) // "" for hosts that never started
 launch:
-	for _, hs := range live {
+	for i, hs := range live {
+		// select picks at random among ready cases: check first so that no
+		// host starts once the run is cancelled.
+		if ctx.Err() != nil {
+			break
+		}
 		select {
 		case sem <- struct{}{}:
 		case <-ctx.Done():
-			break launch // hosts not started yet do not start
+			break launch
 		}
 		wg.Go(func() {
 			defer func() { <-sem }()
-			r.hostTask(ctx, base, t, hs)
+			statuses[i] = r.hostTask(ctx, base, t, hs)
 		})
 	}
 	wg.Wait()
@@ -280,9 +286,22 @@ launch:
 		}
 	}
 	ev = base
-	ev.Kind, ev.Duration = TaskEnd, time.Since(start)
+	ev.Kind, ev.Duration, ev.Status = TaskEnd, time.Since(start), taskStatus(statuses)
 	r.emit(ev)
 	return failed
+}
+
+// taskStatus sums up a task over a batch: the worst outcome any host had,
+// "changed" when something changed, "skipped" when no host ran it.
+func taskStatus(statuses []Status) Status {
+	rank := map[Status]int{"": 0, StatusSkipped: 1, StatusOK: 2, StatusChanged: 3, StatusFailed: 4, StatusUnreachable: 5, StatusInterrupted: 6}
+	sum := StatusSkipped
+	for _, s := range statuses {
+		if rank[s] > rank[sum] {
+			sum = s
+		}
+	}
+	return sum
 }
 
 func stateNames(hs []*hostState) []string {
@@ -294,7 +313,7 @@ func stateNames(hs []*hostState) []string {
 }
 
 // hostTask runs t on one host and records the outcome.
-func (r *run) hostTask(ctx context.Context, base Event, t *playbook.Task, hs *hostState) {
+func (r *run) hostTask(ctx context.Context, base Event, t *playbook.Task, hs *hostState) Status {
 	start := time.Now()
 	base.Host = hs.host.Name
 	ev := base
@@ -331,6 +350,7 @@ func (r *run) hostTask(ctx context.Context, base Event, t *playbook.Task, hs *ho
 		log.Debug("task failed", "status", o.status, "err", o.err)
 	}
 	r.emit(ev)
+	return o.status
 }
 
 type outcome struct {

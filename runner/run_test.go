@@ -618,9 +618,9 @@ wave "w" {
 			t.Errorf("progress %+v", ev)
 		}
 	}
-	for _, ev := range evs.of(HostTaskEnd) {
+	for _, ev := range evs.of(HostTaskEnd, TaskEnd) {
 		if ev.Status != StatusChanged || ev.Wave != "w" || ev.Batch != 1 {
-			t.Errorf("host task end %+v", ev)
+			t.Errorf("%s %+v", ev.Kind, ev)
 		}
 	}
 	if _, err := json.Marshal(evs); err != nil {
@@ -739,5 +739,25 @@ wave "w" {
 				t.Errorf("%d closes, want %d: every connection is closed once", got, tt.wantDials)
 			}
 		})
+	}
+}
+
+func TestTaskStatus(t *testing.T) {
+	tests := []struct {
+		in   []Status
+		want Status
+	}{
+		{nil, StatusSkipped},
+		{[]Status{StatusSkipped, StatusSkipped}, StatusSkipped},
+		{[]Status{StatusSkipped, StatusOK}, StatusOK},
+		{[]Status{StatusOK, StatusChanged, StatusSkipped}, StatusChanged},
+		{[]Status{StatusChanged, StatusFailed, StatusOK}, StatusFailed},
+		{[]Status{StatusUnreachable, StatusFailed}, StatusUnreachable},
+		{[]Status{"", StatusInterrupted, StatusOK}, StatusInterrupted},
+	}
+	for _, tt := range tests {
+		if got := taskStatus(tt.in); got != tt.want {
+			t.Errorf("taskStatus(%v) = %s, want %s", tt.in, got, tt.want)
+		}
 	}
 }
