@@ -226,6 +226,15 @@ func TestFileTimeout(t *testing.T) {
 	})
 }
 
+func TestRunDirStaysInside(t *testing.T) {
+	for _, run := range []string{"..", ".", "../../etc", "a/b", `c:\x`} {
+		got := RunDir("/state", run)
+		if !strings.HasPrefix(got, "/state/approvals/") || strings.Count(got[len("/state/approvals/"):], "/") != 0 {
+			t.Errorf("RunDir(%q) = %q, want a single name under /state/approvals", run, got)
+		}
+	}
+}
+
 func TestFileApprovalStaysForTheRun(t *testing.T) {
 	dir := RunDir(t.TempDir(), "20261125T173000.000Z-abcdef")
 	if err := Approve(dir, "x.y"); err != nil {

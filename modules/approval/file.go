@@ -42,6 +42,9 @@ func RunDir(stateDir, runID string) string {
 
 // fileName maps a gate id to a file name that is safe on every OS.
 func fileName(id string) string {
+	if strings.Trim(id, ".") == "" {
+		return strings.Repeat("_", len(id)) // never "." or "..": a name, not a way out
+	}
 	return strings.Map(func(r rune) rune {
 		switch {
 		case r >= 'a' && r <= 'z', r >= 'A' && r <= 'Z', r >= '0' && r <= '9', r == '.', r == '-', r == '_':

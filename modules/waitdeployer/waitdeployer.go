@@ -69,7 +69,7 @@ Runs on the control machine.`,
 				if err != nil {
 					return nil, err
 				}
-				if v <= 0 && d.name != "stable" {
+				if v < 0 || v == 0 && d.name != "stable" {
 					return nil, fmt.Errorf("argument %s: must be positive", d.name)
 				}
 				*d.into = v

@@ -281,7 +281,7 @@ func TestArguments(t *testing.T) {
 	if def.Name != "wait_deployer" || def.DefaultOn != modules.OnControl {
 		t.Errorf("Name %q DefaultOn %q", def.Name, def.DefaultOn)
 	}
-	for _, bad := range []map[string]string{{"timeout": "0s"}, {"poll_interval": "-1s"}, {"stable": "later"}} {
+	for _, bad := range []map[string]string{{"timeout": "0s"}, {"poll_interval": "-1s"}, {"stable": "later"}, {"stable": "-5s"}} {
 		a := modules.Args{}
 		for _, p := range def.Params {
 			a[p.Name] = cty.NullVal(p.Type)
