@@ -290,6 +290,7 @@ wave "one" {
   task "probe" "a" {
     name   = "a"
     cancel = host.name == "fe01"
+    sleep  = host.name == "fe01" ? "1s" : null # so fe02 has started
     wait   = true
   }
   task "probe" "b" { name = "b" }
