@@ -78,7 +78,6 @@ func (h *winHost) handle(c hostscripttest.Call) hostscripttest.Reply {
 		h.installerRuns++
 		if h.hang > 0 {
 			time.Sleep(h.hang) // a fake clock under synctest
-			return hostscripttest.Reply{Err: fmt.Errorf("run: %w", context.DeadlineExceeded)}
 		}
 		h.pending = setMarker.FindStringSubmatch(c.Command)[1]
 		if h.installerExit == 0 || h.installerExit == 3010 || h.installerExit == 3011 {
@@ -338,16 +337,42 @@ func TestDotNetVersionUnchangedAfterInstall(t *testing.T) {
 	wantErr(t, err, `the host reports version "11.29.1", not 11.31.0`)
 }
 
+// TestDotNetTimeout runs an installer that takes 80 minutes under a fake
+// clock: too long for the default bound, fine within a task timeout of 90m.
 func TestDotNetTimeout(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
-		src, _ := installerFile(t)
-		h := newWinHost("11.29.1")
-		h.hang = 2 * time.Hour
-		a := mustBuild(t, map[string]any{"version": "11.31.0", "source": src, "timeout": "90m"})
-		env, _ := hostEnv(h.conn, inventory.StackDotNet, false)
-		_, err := a.Apply(t.Context(), env)
-		wantErr(t, err, "run the installer: timed out (timeout 1h30m0s); the host may still be working")
-	})
+	tests := []struct {
+		name    string
+		timeout time.Duration // the task's; 0 leaves the module's default
+		wantErr string
+	}{
+		{"default bound of 60m", 0, "run the Configuration Tool: timed out after 1h20m0s; the host may still be working: context deadline exceeded"},
+		{"task timeout replaces the default", 90 * time.Minute, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				src, _ := installerFile(t)
+				h := newWinHost("11.29.1")
+				h.hang = 80 * time.Minute
+				a := mustBuild(t, map[string]any{"version": "11.31.0", "source": src})
+				env, _ := hostEnv(h.conn, inventory.StackDotNet, false)
+				ctx := t.Context()
+				if tt.timeout > 0 {
+					var cancel context.CancelFunc
+					ctx, cancel = context.WithTimeout(ctx, tt.timeout)
+					defer cancel()
+				}
+				_, err := a.Apply(ctx, env)
+				if tt.wantErr == "" {
+					if err != nil {
+						t.Fatal(err)
+					}
+					return
+				}
+				wantErr(t, err, tt.wantErr)
+			})
+		})
+	}
 }
 
 func TestNewRefuses(t *testing.T) {
@@ -362,7 +387,6 @@ func TestNewRefuses(t *testing.T) {
 		{"bad digest", map[string]any{"source": "a", "sha256": "abc"}, "not 64 hex digits"},
 		{"digest with packages", map[string]any{"packages": []string{"a.rpm"}, "sha256": strings.Repeat("a", 64)}, "does not apply to packages"},
 		{"bad version", map[string]any{"source": "a", "version": "latest"}, `"latest" is not a version`},
-		{"bad timeout", map[string]any{"source": "a", "timeout": "forever"}, "not a duration"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -105,3 +105,9 @@ func wantErr(t *testing.T, err error, parts ...string) {
 		}
 	}
 }
+
+func TestEffects(t *testing.T) {
+	if got := Definition(Options{}).Effects(nil); !got.Disruptive || !got.Upgrades {
+		t.Errorf("Effects = %+v", got)
+	}
+}

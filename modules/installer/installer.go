@@ -27,12 +27,18 @@ var scripts = hostscript.MustParse(scriptFS, "scripts/*")
 type Options struct {
 	// LogLines is how many lines of a log an error carries; 40 when zero.
 	LogLines int
+	// DefaultTimeout bounds a task whose context has no deadline (the task
+	// set no timeout meta-argument); 60m when zero.
+	DefaultTimeout time.Duration
 }
 
 // Definition returns the installer module.
 func Definition(opts Options) *modules.Definition {
 	if opts.LogLines <= 0 {
 		opts.LogLines = 40
+	}
+	if opts.DefaultTimeout <= 0 {
+		opts.DefaultTimeout = 60 * time.Minute
 	}
 	return &modules.Definition{
 		Name:    "installer",
@@ -55,8 +61,8 @@ run with sh (OSRUN_VERSION set), as root; then "configurationtool.sh /silent /up
 
 On failure the error carries the tail of the command output and of the installer log or
 ConfigurationTool.log. A marker in staging_dir records that configuration is pending, so
-a run that failed after the installer resumes with the Configuration Tool. timeout bounds
-the whole task, upload included.`,
+a run that failed after the installer resumes with the Configuration Tool. The task's
+timeout meta-argument (60m when not set) bounds the whole task, upload included.`,
 		Params: []modules.Param{
 			{Name: "version", Type: cty.String, Required: true, Doc: "Target Platform Server version, e.g. 11.31.0."},
 			{Name: "source", Type: cty.String, Doc: ".NET: installer file on the control machine, uploaded to the host."},
@@ -66,17 +72,21 @@ the whole task, upload included.`,
 			{Name: "staging_dir", Type: cty.String, Doc: "Where installers are placed on the host. Default C:\\ProgramData\\osrun\\installer or /var/tmp/osrun."},
 			{Name: "admin_password", Type: cty.String, Secret: true, Doc: ".NET controller only: sets the Platform Server admin password (/SetPlatformServerAdminPassword)."},
 			{Name: "allow_reboot_pending", Type: cty.Bool, Default: cty.False, Doc: "Carry on (and report it) when the installer says a reboot is needed."},
-			{Name: "timeout", Type: cty.String, Default: cty.StringVal("60m"), Doc: "Bound on the whole task."},
 			{Name: "packages", Type: cty.List(cty.String), Doc: "J2EE: rpm files on the control machine, uploaded and upgraded with rpm -Uvh."},
 			{Name: "script", Type: cty.String, Doc: "J2EE: installer script on the control machine, uploaded and run with sh as root."},
 		},
 		DefaultOn: modules.OnHost,
-		Example: `task "upgrade" {
-  module      = "installer"
-  version     = "11.31.0"
-  remote_path = "\\\\fileserver\\outsystems\\PlatformServer-11.31.0.exe"
-  sha256      = "9f2c…"
-  admin_password = env("OS_ADMIN_PASSWORD")
+		// The installer stops the platform's services and IIS or the
+		// application server while it runs.
+		Effects: func(modules.Args) modules.Effect {
+			return modules.Effect{Disruptive: true, Upgrades: true}
+		},
+		Example: `task "installer" "platform" {
+  version        = "11.31.0"
+  remote_path    = "\\\\fileserver\\outsystems\\PlatformServer-11.31.0.exe"
+  sha256         = "3a7bd3e2360a3d29eea436fcfb7e44c735d117c42d1c1835420b6b9942dd4f1b"
+  admin_password = env("OS_ADMIN_PASSWORD") # used on the controller only
+  timeout        = "90m"
 }`,
 		New: func(args modules.Args) (modules.Action, error) { return newAction(args, opts) },
 	}
@@ -97,17 +107,12 @@ func newAction(args modules.Args, opts Options) (*action, error) {
 		packages:    args.StringList("packages"),
 		script:      args.String("script"),
 		logLines:    opts.LogLines,
+		timeout:     opts.DefaultTimeout,
 		files:       &fileCache{},
 	}
 	var err error
 	if a.target, err = parseTarget(a.targetText); err != nil {
 		return nil, err
-	}
-	if a.timeout, err = args.Duration("timeout"); err != nil {
-		return nil, err
-	}
-	if a.timeout <= 0 {
-		return nil, errors.New("argument timeout: must be positive")
 	}
 	given := 0
 	for _, s := range []bool{a.source != "", a.remotePath != "", len(a.packages) > 0, a.script != ""} {
@@ -140,7 +145,7 @@ type action struct {
 	staging     string
 	password    secret.Value
 	allowReboot bool
-	timeout     time.Duration
+	timeout     time.Duration // when the context has no deadline
 	packages    []string
 	script      string
 	logLines    int
@@ -283,12 +288,15 @@ func (a *action) Apply(ctx context.Context, env *modules.Env) (modules.Result, e
 	if err != nil {
 		return modules.Result{}, err
 	}
-	parent := ctx
-	ctx, cancel := context.WithTimeout(ctx, a.timeout)
-	defer cancel()
+	if _, ok := ctx.Deadline(); !ok {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, a.timeout)
+		defer cancel()
+	}
+	begin := time.Now()
 	explain := func(what string, err error) error {
-		if ctx.Err() != nil && parent.Err() == nil {
-			return fmt.Errorf("%s: timed out (timeout %s); the host may still be working", what, a.timeout)
+		if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+			return fmt.Errorf("%s: timed out after %s; the host may still be working: %w", what, time.Since(begin).Round(time.Second), ctx.Err())
 		}
 		if what == "read the installed version" { // the driver says so already
 			return err

@@ -23,12 +23,18 @@ var scripts = hostscript.MustParse(scriptFS, "scripts/*")
 type Options struct {
 	// Poll is how often the state is read while waiting for it; 2s when zero.
 	Poll time.Duration
+	// DefaultTimeout bounds a task whose context has no deadline (the task
+	// set no timeout meta-argument); 5m when zero.
+	DefaultTimeout time.Duration
 }
 
 // Definition returns the service module.
 func Definition(opts Options) *modules.Definition {
 	if opts.Poll <= 0 {
 		opts.Poll = 2 * time.Second
+	}
+	if opts.DefaultTimeout <= 0 {
+		opts.DefaultTimeout = 5 * time.Minute
 	}
 	return &modules.Definition{
 		Name:    "service",
@@ -40,8 +46,9 @@ Service" on Windows; on J2EE deployer, controller and scheduler are the DEPLOYER
 CONTROLLER and SCHEDULER sub-services of "service outsystems" (run as root through
 become). Any other name is a raw Windows service name or SysV service.
 
-After asking for a change the module polls the service until it reports the state,
-failing after timeout with the last state seen. "restarted" always changes the service
+After asking for a change the module polls the service until it reports the state; the
+task's timeout meta-argument (5m when not set) bounds the wait, and the error then names
+the last state seen. "restarted" always changes the service
 (stop, wait, start, wait), so it is never idempotent. "startup" is Windows only: J2EE
 has no documented non-interactive way (serviceconfigurator.sh is interactive).`,
 		Params: []modules.Param{
@@ -51,12 +58,21 @@ has no documented non-interactive way (serviceconfigurator.sh is interactive).`,
 				Doc: "The state to reach."},
 			{Name: "startup", Type: cty.String, OneOf: []string{"automatic", "manual", "disabled"},
 				Doc: "The Windows startup type to set (set before the state is changed)."},
-			{Name: "timeout", Type: cty.String, Default: cty.StringVal("5m"),
-				Doc: "How long to wait for the state to be reached."},
 		},
 		DefaultOn: modules.OnHost,
-		Example: `task "start_deployer" {
-  module  = "service"
+		// Stopping an OutSystems service leaves IIS or the application server
+		// serving (the balanced deployment guide stops the Scheduler on
+		// front-ends in rotation); any other service may be the web server.
+		Effects: func(args modules.Args) modules.Effect {
+			switch args.String("state") {
+			case "stopped", "restarted":
+				if !isOutSystems(args.String("name")) {
+					return modules.Effect{Disruptive: true}
+				}
+			}
+			return modules.Effect{}
+		},
+		Example: `task "service" "start_deployer" {
   name    = "deployer"
   state   = "running"
   startup = "automatic"
@@ -67,13 +83,7 @@ has no documented non-interactive way (serviceconfigurator.sh is interactive).`,
 				state:   args.String("state"),
 				startup: args.String("startup"),
 				poll:    opts.Poll,
-			}
-			var err error
-			if a.timeout, err = args.Duration("timeout"); err != nil {
-				return nil, err
-			}
-			if a.timeout <= 0 {
-				return nil, errors.New("argument timeout: must be positive")
+				timeout: opts.DefaultTimeout,
 			}
 			if a.name == "" {
 				return nil, errors.New("argument name: must not be empty")
@@ -137,7 +147,7 @@ type action struct {
 	name    string
 	state   string
 	startup string
-	timeout time.Duration
+	timeout time.Duration // when the context has no deadline
 	poll    time.Duration
 }
 
@@ -246,10 +256,12 @@ func (a *action) Apply(ctx context.Context, env *modules.Env) (modules.Result, e
 	if progress == nil {
 		progress = func(string) {}
 	}
-	parent := ctx
-	ctx, cancel := context.WithTimeout(ctx, a.timeout)
-	defer cancel()
-	w := &waiter{b: b, poll: a.poll, timeout: a.timeout, parent: parent, progress: progress}
+	if _, ok := ctx.Deadline(); !ok {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, a.timeout)
+		defer cancel()
+	}
+	w := &waiter{b: b, poll: a.poll, begin: time.Now(), progress: progress}
 
 	st, err := b.read(ctx)
 	if err != nil {
@@ -317,13 +329,12 @@ func output(st status) map[string]cty.Value {
 	}
 }
 
-// waiter polls a service until it reports a state, within the action's
-// timeout, reporting each reading as progress.
+// waiter polls a service until it reports a state, within the context's
+// deadline, reporting each reading as progress.
 type waiter struct {
 	b        backend
 	poll     time.Duration
-	timeout  time.Duration
-	parent   context.Context
+	begin    time.Time
 	progress func(string)
 	last     status
 }
@@ -378,15 +389,30 @@ func (w *waiter) until(ctx context.Context, done func(status) bool, what string,
 	}
 }
 
-// explain turns an error seen after the action's own timeout fired into
-// one that says so and shows the last state seen; other errors pass.
+// explain turns an error seen once the deadline passed into one that says
+// so and shows the last state seen; other errors pass.
 func (w *waiter) explain(ctx context.Context, err error) error {
-	if ctx.Err() != nil && w.parent.Err() == nil {
-		last := "nothing"
-		if w.last.raw != "" {
-			last = w.last.raw
-		}
-		return fmt.Errorf("%s: timed out after %s; last seen %s", w.b.label(), w.timeout, last)
+	if !errors.Is(ctx.Err(), context.DeadlineExceeded) {
+		return err
 	}
-	return err
+	last := "nothing"
+	if w.last.raw != "" {
+		last = w.last.raw
+	}
+	return fmt.Errorf("%s: timed out after %s; last seen %s: %w", w.b.label(), time.Since(w.begin).Round(time.Second), last, ctx.Err())
+}
+
+// isOutSystems reports whether name is one of the platform's own services,
+// by logical or Windows name.
+func isOutSystems(name string) bool {
+	name = strings.ToLower(strings.TrimSpace(name))
+	if _, ok := windowsNames[name]; ok {
+		return true
+	}
+	for _, n := range windowsNames {
+		if strings.EqualFold(n, name) {
+			return true
+		}
+	}
+	return false
 }

@@ -1,6 +1,7 @@
 package service
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -67,7 +68,6 @@ func TestNewRefuses(t *testing.T) {
 		want  string
 	}{
 		{"nothing to do", map[string]string{"name": "deployer"}, "give state, startup or both"},
-		{"bad timeout", map[string]string{"name": "deployer", "state": "running", "timeout": "soon"}, "not a duration"},
 		{"empty name", map[string]string{"name": " ", "state": "running"}, "name: must not be empty"},
 	}
 	for _, tt := range tests {
@@ -308,12 +308,13 @@ func TestWindowsWaits(t *testing.T) {
 		name       string
 		startReads int
 		failStart  bool
-		timeout    string
+		timeout    time.Duration // the task's timeout; 0 leaves the module's default
 		wantErr    string
 	}{
-		{"reaches running within the timeout", 10, false, "1m", ""},
-		{"times out with the last state", 1000, false, "30s", `service "OutSystems Deployment Service": timed out after 30s; last seen StartPending`},
-		{"stopped again after start fails early", 0, true, "1h", "is Stopped again after being asked to be running"},
+		{"reaches running within the timeout", 10, false, time.Minute, ""},
+		{"times out with the last state", 1000, false, 30 * time.Second, `service "OutSystems Deployment Service": timed out after 30s; last seen StartPending: context deadline exceeded`},
+		{"default timeout without a task timeout", 1000, false, 0, "timed out after 5m0s; last seen StartPending"},
+		{"stopped again after start fails early", 0, true, time.Hour, "is Stopped again after being asked to be running"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -321,9 +322,15 @@ func TestWindowsWaits(t *testing.T) {
 				h := &winHost{services: map[string]*winService{deployer: {status: "Stopped", startup: "Automatic"}}, startReads: tt.startReads, failStart: tt.failStart}
 				conn := newWinConn(h)
 				e, progress := env(conn, inventory.StackDotNet)
-				a := mustAction(t, Options{}, map[string]string{"name": "deployer", "state": "running", "timeout": tt.timeout})
+				a := mustAction(t, Options{}, map[string]string{"name": "deployer", "state": "running"})
+				ctx := t.Context()
+				if tt.timeout > 0 {
+					var cancel context.CancelFunc
+					ctx, cancel = context.WithTimeout(ctx, tt.timeout)
+					defer cancel()
+				}
 				begin := time.Now()
-				_, err := a.Apply(t.Context(), e)
+				_, err := a.Apply(ctx, e)
 				if tt.wantErr != "" {
 					if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
 						t.Fatalf("err = %v, want %q", err, tt.wantErr)
@@ -482,7 +489,7 @@ func TestSysVTimeout(t *testing.T) {
 			return hostscripttest.Reply{}
 		}}
 		e, _ := env(conn, inventory.StackJ2EE)
-		a := mustAction(t, Options{}, map[string]string{"name": "deployer", "state": "running", "timeout": "1m"})
+		a := mustAction(t, Options{DefaultTimeout: time.Minute}, map[string]string{"name": "deployer", "state": "running"})
 		begin := time.Now()
 		_, err := a.Apply(t.Context(), e)
 		if err == nil || !strings.Contains(err.Error(), `"service outsystems DEPLOYER": timed out after 1m0s; last seen STARTING`) {
@@ -492,4 +499,25 @@ func TestSysVTimeout(t *testing.T) {
 			t.Errorf("gave up after %s, want 1m", took)
 		}
 	})
+}
+
+func TestEffects(t *testing.T) {
+	tests := []struct {
+		name, state string
+		disruptive  bool
+	}{
+		{"scheduler", "stopped", false},
+		{"OutSystems Deployment Service", "restarted", false},
+		{"deployer", "running", false},
+		{"W3SVC", "stopped", true},
+		{"wildfly-outsystems", "restarted", true},
+		{"W3SVC", "running", false},
+	}
+	def := Definition(Options{})
+	for _, tt := range tests {
+		args := modules.Args{"name": cty.StringVal(tt.name), "state": cty.StringVal(tt.state), "startup": cty.NullVal(cty.String)}
+		if got := def.Effects(args); got.Disruptive != tt.disruptive {
+			t.Errorf("%s %s: disruptive = %v", tt.name, tt.state, got.Disruptive)
+		}
+	}
 }
