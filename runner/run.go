@@ -86,14 +86,8 @@ func (r *run) prepare() error {
 			r.order = append(r.order, hs)
 		}
 	}
-	if len(r.order) != len(r.hosts) { // hosts outside inv.Hosts: keep them, after
-		for _, w := range r.pb.Waves {
-			for _, h := range limited(w.Hosts, r.limit) {
-				if !slices.ContainsFunc(r.order, func(hs *hostState) bool { return hs.host == h }) {
-					r.order = append(r.order, r.hosts[h])
-				}
-			}
-		}
+	if len(r.order) != len(r.hosts) {
+		return errors.New("the playbook was decoded against another inventory")
 	}
 	for _, hs := range r.order {
 		if needsConn[hs.host] && r.opts.Dialers[hs.host.Transport] == nil {

@@ -568,6 +568,10 @@ wave "w" {
 	if _, err := Run(t.Context(), f.pb, f.inv, Options{}); err == nil || !strings.Contains(err.Error(), `no transport "local"`) {
 		t.Errorf("missing dialer: %v", err)
 	}
+	other := load(t, "")
+	if _, err := Run(t.Context(), f.pb, other.inv, Options{}); err == nil || !strings.Contains(err.Error(), "another inventory") {
+		t.Errorf("playbook of another inventory: %v", err)
+	}
 }
 
 func TestLimit(t *testing.T) {
