@@ -5,6 +5,7 @@ import (
 	"github.com/osrun/osrun/modules/lbmember/command"
 	"github.com/osrun/osrun/modules/lbmember/f5"
 	"github.com/osrun/osrun/modules/lbmember/haproxy"
+	"github.com/osrun/osrun/modules/lbmember/netscaler"
 	"github.com/osrun/osrun/modules/lbmember/nginxplus"
 )
 
@@ -17,6 +18,7 @@ func Builtin() *Registry {
 		"command":    func(ep *inventory.Endpoint) (Driver, error) { return command.FromEndpoint(ep) },
 		"nginx_plus": func(ep *inventory.Endpoint) (Driver, error) { return nginxplus.FromEndpoint(ep) },
 		"f5":         func(ep *inventory.Endpoint) (Driver, error) { return f5.FromEndpoint(ep) },
+		"netscaler":  func(ep *inventory.Endpoint) (Driver, error) { return netscaler.FromEndpoint(ep) },
 	} {
 		if err := r.Register(name, f); err != nil {
 			panic(err) // the names above are distinct

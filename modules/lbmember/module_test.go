@@ -396,7 +396,7 @@ func TestErrorsNameWhatFailed(t *testing.T) {
 
 func TestBuiltinDrivers(t *testing.T) {
 	got := lbmember.Builtin().Names()
-	for _, want := range []string{"command", "f5", "haproxy", "nginx_plus"} {
+	for _, want := range []string{"command", "f5", "haproxy", "netscaler", "nginx_plus"} {
 		if !slices.Contains(got, want) {
 			t.Errorf("Builtin() = %v, want %s", got, want)
 		}
