@@ -129,6 +129,13 @@ type Result struct {
 	Output map[string]cty.Value
 }
 
+// MetaArguments are the task arguments the runner owns; no module may
+// declare a parameter with one of these names.
+var MetaArguments = map[string]bool{
+	"on": true, "when": true, "timeout": true, "retries": true, "delay": true,
+	"until": true, "ignore_errors": true, "check_mode": true,
+}
+
 // Registry is an explicit set of modules, looked up by name.
 type Registry struct {
 	defs map[string]*Definition
@@ -143,6 +150,13 @@ func NewRegistry(defs ...*Definition) (*Registry, error) {
 		}
 		if _, dup := r.defs[d.Name]; dup {
 			return nil, fmt.Errorf("module registry: %q registered twice", d.Name)
+		}
+		for _, p := range d.Params {
+			if MetaArguments[p.Name] {
+				// The loader takes meta-arguments before the module sees
+				// its body, so such a parameter could never be set.
+				return nil, fmt.Errorf("module registry: %s: parameter %q is a task meta-argument; read the deadline from the context instead", d.Name, p.Name)
+			}
 		}
 		if d.DefaultOn == "" {
 			d.DefaultOn = OnHost
