@@ -78,8 +78,13 @@ func TestModuleCycleOnRealHAProxy(t *testing.T) {
 		done <- err
 	}()
 	// The drain waits on the live session; ending it lets the drain finish.
-	if msg := <-progress; !strings.Contains(msg, "draining fe01: 1 session left") {
-		t.Errorf("progress %q", msg)
+	select {
+	case msg := <-progress:
+		if !strings.Contains(msg, "draining fe01: 1 session left") {
+			t.Errorf("progress %q", msg)
+		}
+	case err := <-done:
+		t.Fatalf("Apply returned before the session ended: %v", err)
 	}
 	release()
 	if err := <-done; err != nil {

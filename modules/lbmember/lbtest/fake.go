@@ -114,6 +114,9 @@ func (f *Fake) read(name string, m *fakeMember) member.Status {
 func (f *Fake) Members(ctx context.Context) ([]member.Status, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
 	if err := f.fail("Members"); err != nil {
 		return nil, err
 	}
@@ -128,6 +131,9 @@ func (f *Fake) Members(ctx context.Context) ([]member.Status, error) {
 func (f *Fake) Status(ctx context.Context, name string) (member.Status, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	if err := ctx.Err(); err != nil {
+		return member.Status{}, err
+	}
 	if err := f.fail("Status"); err != nil {
 		return member.Status{}, err
 	}
@@ -142,6 +148,9 @@ func (f *Fake) Status(ctx context.Context, name string) (member.Status, error) {
 func (f *Fake) SetState(ctx context.Context, name string, st member.State) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	if err := ctx.Err(); err != nil {
+		return err
+	}
 	if err := f.fail("SetState"); err != nil {
 		return err
 	}
@@ -171,6 +180,9 @@ func (f *Fake) SetState(ctx context.Context, name string, st member.State) error
 func (f *Fake) KillSessions(ctx context.Context, name string) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	if err := ctx.Err(); err != nil {
+		return err
+	}
 	if err := f.fail("KillSessions"); err != nil {
 		return err
 	}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"slices"
 	"strconv"
+	"sync"
 	"testing"
 	"time"
 
@@ -55,6 +56,8 @@ func Run(t *testing.T, newHarness func(t *testing.T) *Harness) {
 		{"HealthCheck", testHealthCheck},
 		{"EnableFailingMember", testEnableFailing},
 		{"KillSessions", testKill},
+		{"CancelledContext", testCancelled},
+		{"ConcurrentUse", testConcurrent},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -294,4 +297,50 @@ func testEnableFailing(t *testing.T, h *Harness) {
 	}
 	h.SetHealthy(t, name, true)
 	waitFor(t, h, name, "healthy once its check passes", member.Status.InRotation)
+}
+
+func testCancelled(t *testing.T, h *Harness) {
+	ctx, cancel := context.WithCancel(t.Context())
+	cancel()
+	if _, err := h.Driver.Status(ctx, h.Members[0]); !errors.Is(err, context.Canceled) {
+		t.Errorf("Status with a cancelled context: %v, want context.Canceled", err)
+	}
+	if err := h.Driver.SetState(ctx, h.Members[0], member.Drained); !errors.Is(err, context.Canceled) {
+		t.Errorf("SetState with a cancelled context: %v, want context.Canceled", err)
+	}
+	if st := status(t, h, h.Members[0]); st.State != member.Enabled {
+		t.Errorf("a cancelled SetState changed the member to %s", st.State)
+	}
+}
+
+// The module serves several hosts at once from one driver (go test -race
+// finds shared state without a lock).
+func testConcurrent(t *testing.T, h *Harness) {
+	var wg sync.WaitGroup
+	errs := make(chan error, 4*len(h.Members))
+	for _, name := range h.Members {
+		wg.Go(func() {
+			for _, st := range []member.State{member.Drained, member.Enabled} {
+				if err := h.Driver.SetState(t.Context(), name, st); err != nil {
+					errs <- err
+				}
+			}
+			if _, err := h.Driver.Members(t.Context()); err != nil {
+				errs <- err
+			}
+			if _, err := h.Driver.Status(t.Context(), name); err != nil {
+				errs <- err
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+	for _, name := range h.Members {
+		if st := status(t, h, name); st.State != member.Enabled {
+			t.Errorf("%s ended %s, want enabled", name, st.State)
+		}
+	}
 }
