@@ -33,7 +33,21 @@ type winHost struct {
 	hang          time.Duration // the installer takes this long
 	toolCalls     []hostscripttest.Call
 	fetched       map[string]string // To -> From
+	// files is the host's file system: FakeConn's Files, or a real
+	// transport's test server.
+	files interface {
+		has(path string) bool
+		put(path, sha256 string)
+		remove(path string)
+	}
 }
+
+// fakeFiles is the file system of a FakeConn.
+type fakeFiles struct{ c *hostscripttest.FakeConn }
+
+func (f fakeFiles) has(p string) bool { _, ok := f.c.Files[p]; return ok }
+func (f fakeFiles) put(p, sum string) { f.c.Files[p] = sum }
+func (f fakeFiles) remove(p string)   { delete(f.c.Files, p) }
 
 var psVar = regexp.MustCompile(`(?m)^\$(\w+) = '((?:[^']|'')*)'\r?$`)
 
@@ -50,6 +64,7 @@ var setMarker = regexp.MustCompile(`Set-Content -LiteralPath \$Marker -Value '([
 func newWinHost(version string) *winHost {
 	h := &winHost{version: version, newVersion: "11.31.0.45003", fetched: map[string]string{}}
 	h.conn = &hostscripttest.FakeConn{ShellName: "powershell", Handle: h.handle, Files: map[string]string{}}
+	h.files = fakeFiles{h.conn}
 	return h
 }
 
@@ -69,10 +84,10 @@ func (h *winHost) handle(c hostscripttest.Call) hostscripttest.Reply {
 		return hostscripttest.Reply{}
 	case "installer/dotnet_fetch":
 		h.fetched[v["To"]] = v["From"]
-		h.conn.Files[v["To"]] = strings.ToLower(v["Sha256"])
+		h.files.put(v["To"], strings.ToLower(v["Sha256"]))
 		return hostscripttest.Reply{Stdout: "osrun-fetched=copied\r\n"}
 	case "installer/dotnet_install":
-		if _, ok := h.conn.Files[v["Installer"]]; !ok {
+		if !h.files.has(v["Installer"]) {
 			return hostscripttest.Reply{Stderr: "This command cannot be run because the file cannot be found.", Status: 1}
 		}
 		h.installerRuns++
@@ -90,7 +105,7 @@ func (h *winHost) handle(c hostscripttest.Call) hostscripttest.Reply {
 			return hostscripttest.Reply{Stdout: "Upgrading installation...\r\n", Stderr: "Error upgrading the database model\r\n", Status: h.toolExit}
 		}
 		h.pending = ""
-		delete(h.conn.Files, v["Installer"])
+		h.files.remove(v["Installer"])
 		return hostscripttest.Reply{Stdout: "Upgrading installation...\r\nosrun-configured=ok\r\n"}
 	case "installer/dotnet_logtail":
 		if strings.Contains(c.Command, "PlatformInstaller") {
