@@ -38,12 +38,12 @@ the environment are not used, and every attempt opens a new connection.
 
 Give either url (the whole address, e.g. "https://${host.address}:8443/app/") or
 the parts: scheme (default http), port (default the one in host.address, else the
-scheme's), path (default /). With retries, a failed attempt is repeated after
-retry_delay, until one succeeds. On failure the error shows what was sent and what
-came back: the status and the start of the body.
+scheme's), path (default /). On failure the error shows what was sent and what came
+back: the status and the start of the body. To wait for an application that is still
+starting, use the task's retries and delay (or until = self.output.status == 200).
 
-The request changes nothing, so check mode sends it too (one attempt, no retries)
-and the task never reports a change. Runs on the control machine.`,
+The request changes nothing, so check mode sends it too and the task never reports
+a change. Runs on the control machine.`,
 		DefaultOn: modules.OnControl,
 		Params: []modules.Param{
 			{Name: "url", Type: cty.String, Doc: "The whole URL to request; excludes scheme, port and path."},
@@ -56,19 +56,20 @@ and the task never reports a change. Runs on the control machine.`,
 			{Name: "body_regex", Type: cty.String, Doc: "A regular expression (Go syntax) the body must match."},
 			{Name: "insecure", Type: cty.Bool, Default: cty.False, Doc: "Skip TLS certificate verification."},
 			{Name: "ca_file", Type: cty.String, Doc: "A PEM file of CA certificates to trust instead of the system's."},
-			{Name: "timeout", Type: cty.String, Default: cty.StringVal("10s"), Doc: "How long one attempt may take."},
-			{Name: "retries", Type: cty.Number, Default: cty.NumberIntVal(0), Doc: "How many times to repeat a failed attempt."},
-			{Name: "retry_delay", Type: cty.String, Default: cty.StringVal("2s"), Doc: "The pause between attempts."},
+			// Not "timeout": that meta-argument bounds the whole task attempt.
+			{Name: "request_timeout", Type: cty.String, Default: cty.StringVal("10s"), Doc: "How long the request may take, connection and TLS included."},
 		},
-		Example: `task "test_apps" {
-  module        = http_check
-  hosts         = group.updating
-  scheme        = "https"
-  path          = "/MyApp/"
-  host_header   = "apps.example.com"
-  body_regex    = "Welcome"
-  retries       = 5
-  retry_delay   = "10s"
+		Example: `wave "test_updating" {
+  hosts = group.updating
+
+  task "http_check" "my_app" {
+    scheme      = "https"
+    path        = "/MyApp/"
+    host_header = "apps.example.com"
+    body_regex  = "Welcome"
+    retries     = 5
+    delay       = "10s"
+  }
 }`,
 		New: newAction,
 	}
@@ -82,15 +83,14 @@ type action struct {
 	bodyRE             *regexp.Regexp
 	insecure           bool
 	caFile             string
-	timeout, delay     time.Duration
-	retries            int
+	timeout            time.Duration
 }
 
 func newAction(args modules.Args) (modules.Action, error) {
 	a := &action{
 		url: args.String("url"), scheme: args.String("scheme"), path: args.String("path"), port: args.Int("port"),
 		method: args.String("method"), hostHeader: args.String("host_header"), expect: args.Int("expect_status"),
-		insecure: args.Bool("insecure"), caFile: args.String("ca_file"), retries: args.Int("retries"),
+		insecure: args.Bool("insecure"), caFile: args.String("ca_file"),
 	}
 	if a.url != "" && (a.scheme != "" || a.path != "" || args.Has("port")) {
 		return nil, errors.New("argument url: give either url or scheme/port/path, not both")
@@ -116,9 +116,6 @@ func newAction(args modules.Args) (modules.Action, error) {
 	if a.expect < 100 || a.expect > 599 {
 		return nil, fmt.Errorf("argument expect_status: %d is not an HTTP status", a.expect)
 	}
-	if a.retries < 0 {
-		return nil, errors.New("argument retries: must not be negative")
-	}
 	if re := args.String("body_regex"); re != "" {
 		var err error
 		if a.bodyRE, err = regexp.Compile(re); err != nil {
@@ -126,14 +123,11 @@ func newAction(args modules.Args) (modules.Action, error) {
 		}
 	}
 	var err error
-	if a.timeout, err = args.Duration("timeout"); err != nil {
+	if a.timeout, err = args.Duration("request_timeout"); err != nil {
 		return nil, err
 	}
 	if a.timeout <= 0 {
-		return nil, errors.New("argument timeout: must be positive")
-	}
-	if a.delay, err = args.Duration("retry_delay"); err != nil {
-		return nil, err
+		return nil, errors.New("argument request_timeout: must be positive")
 	}
 	return a, nil
 }
@@ -204,17 +198,17 @@ func (a *action) client() (*http.Client, error) {
 	}, nil
 }
 
-// Check sends the request once: it is read-only.
+// Check sends the request too: it is read-only.
 func (a *action) Check(ctx context.Context, env *modules.Env) (modules.Result, error) {
-	return a.run(ctx, env, 0)
+	return a.run(ctx, env)
 }
 
-// Apply sends the request, with retries.
+// Apply sends the request.
 func (a *action) Apply(ctx context.Context, env *modules.Env) (modules.Result, error) {
-	return a.run(ctx, env, a.retries)
+	return a.run(ctx, env)
 }
 
-func (a *action) run(ctx context.Context, env *modules.Env, retries int) (modules.Result, error) {
+func (a *action) run(ctx context.Context, env *modules.Env) (modules.Result, error) {
 	target, err := a.target(env)
 	if err != nil {
 		return modules.Result{}, err
@@ -228,32 +222,12 @@ func (a *action) run(ctx context.Context, env *modules.Env, retries int) (module
 	if a.hostHeader != "" {
 		what += " (Host: " + a.hostHeader + ")"
 	}
-	attempts := retries + 1
-	for i := 1; ; i++ {
-		status, err := a.attempt(ctx, client, target)
-		if err == nil {
-			return modules.Result{
-				Msg:    fmt.Sprintf("%s: %d %s", what, status, http.StatusText(status)),
-				Output: map[string]cty.Value{"status": cty.NumberIntVal(int64(status)), "attempts": cty.NumberIntVal(int64(i))},
-			}, nil
-		}
-		if i >= attempts || ctx.Err() != nil {
-			if attempts > 1 {
-				return modules.Result{}, fmt.Errorf("%s: %d attempts failed, the last: %w", what, i, err)
-			}
-			return modules.Result{}, fmt.Errorf("%s: %w", what, err)
-		}
-		if env.Progress != nil {
-			env.Progress(fmt.Sprintf("%s: attempt %d/%d: %v", what, i, attempts, err))
-		}
-		t := time.NewTimer(a.delay)
-		select {
-		case <-ctx.Done():
-			t.Stop()
-			return modules.Result{}, fmt.Errorf("%s: %w (after attempt %d: %w)", what, ctx.Err(), i, err)
-		case <-t.C:
-		}
+	status, err := a.attempt(ctx, client, target)
+	out := map[string]cty.Value{"status": cty.NumberIntVal(int64(status))}
+	if err != nil {
+		return modules.Result{Output: out}, fmt.Errorf("%s: %w", what, err)
 	}
+	return modules.Result{Msg: fmt.Sprintf("%s: %d %s", what, status, http.StatusText(status)), Output: out}, nil
 }
 
 // attempt sends one request and says what was wrong with the answer.

@@ -10,7 +10,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync/atomic"
 	"testing"
 
 	"github.com/zclconf/go-cty/cty"
@@ -115,36 +114,6 @@ func mustAtoi(s string) int64 {
 	return n
 }
 
-func TestRetries(t *testing.T) {
-	var calls atomic.Int32
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if calls.Add(1) <= 3 {
-			http.Error(w, "starting", 503)
-			return
-		}
-		io.WriteString(w, "ok")
-	}))
-	t.Cleanup(srv.Close)
-	addr := strings.TrimPrefix(srv.URL, "http://")
-	act, err := newAction(t, map[string]cty.Value{"retries": cty.NumberIntVal(3), "retry_delay": cty.StringVal("1ms")})
-	if err != nil {
-		t.Fatal(err)
-	}
-	// Check sends one request and reports the failure honestly.
-	if _, err := act.Check(t.Context(), env(addr)); err == nil || !strings.Contains(err.Error(), "got 503") {
-		t.Fatalf("Check = %v, want the 503", err)
-	}
-	r, err := act.Apply(t.Context(), env(addr))
-	if err != nil || !r.Output["attempts"].RawEquals(cty.NumberIntVal(3)) {
-		t.Fatalf("Apply = %+v, %v; want success on attempt 3", r, err)
-	}
-	calls.Store(-10)
-	_, err = act.Apply(t.Context(), env(addr))
-	if err == nil || !strings.Contains(err.Error(), "4 attempts failed, the last: got 503 Service Unavailable") {
-		t.Fatalf("Apply = %v", err)
-	}
-}
-
 func TestTimeoutAndRefused(t *testing.T) {
 	release := make(chan struct{})
 	slow := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -154,7 +123,7 @@ func TestTimeoutAndRefused(t *testing.T) {
 		}
 	}))
 	t.Cleanup(func() { close(release); slow.Close() })
-	act, _ := newAction(t, map[string]cty.Value{"timeout": cty.StringVal("50ms")})
+	act, _ := newAction(t, map[string]cty.Value{"request_timeout": cty.StringVal("50ms")})
 	_, err := act.Apply(t.Context(), env(strings.TrimPrefix(slow.URL, "http://")))
 	if err == nil || !strings.Contains(err.Error(), "no answer within 50ms") {
 		t.Fatalf("slow server: %v", err)
@@ -219,8 +188,7 @@ func TestArguments(t *testing.T) {
 		{"bad port", map[string]cty.Value{"port": cty.NumberIntVal(70000)}, "argument port"},
 		{"bad status", map[string]cty.Value{"expect_status": cty.NumberIntVal(42)}, "argument expect_status"},
 		{"bad regex", map[string]cty.Value{"body_regex": cty.StringVal("(")}, "argument body_regex"},
-		{"bad timeout", map[string]cty.Value{"timeout": cty.StringVal("0s")}, "argument timeout"},
-		{"negative retries", map[string]cty.Value{"retries": cty.NumberIntVal(-1)}, "argument retries"},
+		{"bad timeout", map[string]cty.Value{"request_timeout": cty.StringVal("0s")}, "argument request_timeout"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -59,13 +59,17 @@ Runs on the control machine.`,
 				Doc: "The front-end's name in Service Center; the host's name by default."},
 			{Name: "service_center", Type: cty.String,
 				Doc: "The service_center block to use; by default the one of the host's zone."},
-			{Name: "timeout", Type: cty.String, Default: cty.StringVal("30m"),
+			// Not "timeout": that meta-argument bounds each attempt of any task.
+			{Name: "wait_timeout", Type: cty.String, Default: cty.StringVal("30m"),
 				Doc: "How long to wait for the operator (manual) or for Service Center to show the new state (http)."},
 		},
-		Example: `task "disable_deployment" {
-  module     = sc_frontend
-  hosts      = group.loaded
-  deployment = "disabled"
+		Example: `wave "disable_deployment_on_loaded" {
+  hosts = group.loaded
+
+  task "sc_frontend" "disable" {
+    deployment   = "disabled"
+    wait_timeout = "1h"
+  }
 }`,
 		// The plan verifier proves loaded front-ends are disabled before the
 		// controller is upgraded, and re-enabled only once they run it.
@@ -79,11 +83,11 @@ Runs on the control machine.`,
 			a := &action{opts: opts, enable: args.String("deployment") == "enabled",
 				frontend: args.String("frontend"), sc: args.String("service_center")}
 			var err error
-			if a.timeout, err = args.Duration("timeout"); err != nil {
+			if a.timeout, err = args.Duration("wait_timeout"); err != nil {
 				return nil, err
 			}
 			if a.timeout <= 0 {
-				return nil, errors.New("argument timeout: must be positive")
+				return nil, errors.New("argument wait_timeout: must be positive")
 			}
 			return a, nil
 		},

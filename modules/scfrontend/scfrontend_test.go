@@ -189,7 +189,7 @@ func TestHTTPDriverVerifyTimeout(t *testing.T) {
 		})
 		env := farm("http", inventory.Values{"url": cty.StringVal("http://sc.invalid")})
 		act := newAction(t, scfrontend.Definition(scfrontend.Options{Transport: handlerTransport{h}}), map[string]cty.Value{
-			"deployment": cty.StringVal("disabled"), "timeout": cty.StringVal("1m")})
+			"deployment": cty.StringVal("disabled"), "wait_timeout": cty.StringVal("1m")})
 		start := time.Now()
 		_, err := act.Apply(t.Context(), env)
 		if err == nil || !strings.Contains(err.Error(), "verify deployment disabled on fe01 after 1m0s: service center still shows deployment enabled") {
@@ -283,7 +283,7 @@ func TestManualDriverFailures(t *testing.T) {
 					f.Dir = t.TempDir()
 				}
 				act := newAction(t, scfrontend.Definition(scfrontend.Options{Gate: tt.gate}),
-					map[string]cty.Value{"deployment": cty.StringVal("disabled"), "timeout": cty.StringVal("10m")})
+					map[string]cty.Value{"deployment": cty.StringVal("disabled"), "wait_timeout": cty.StringVal("10m")})
 				_, err := act.Apply(t.Context(), farm("manual", nil))
 				if err == nil || !strings.Contains(err.Error(), tt.wantErr) || tt.wantIs != nil && !errors.Is(err, tt.wantIs) {
 					t.Fatalf("Apply = %v, want %q", err, tt.wantErr)
@@ -332,7 +332,7 @@ func TestDefinition(t *testing.T) {
 		}
 	}
 	if _, err := def.New(modules.Args{"deployment": cty.StringVal("disabled"), "frontend": cty.NullVal(cty.String),
-		"service_center": cty.NullVal(cty.String), "timeout": cty.StringVal("soon")}); err == nil {
+		"service_center": cty.NullVal(cty.String), "wait_timeout": cty.StringVal("soon")}); err == nil {
 		t.Error("a bad timeout was accepted")
 	}
 }

@@ -44,7 +44,8 @@ Runs on the control machine.`,
 		Params: []modules.Param{
 			{Name: "stable", Type: cty.String, Default: cty.StringVal("10s"),
 				Doc: "How long all threads must stay asleep before the deployment counts as finished."},
-			{Name: "timeout", Type: cty.String, Default: cty.StringVal("30m"),
+			// Not "timeout": that meta-argument bounds each attempt of any task.
+			{Name: "wait_timeout", Type: cty.String, Default: cty.StringVal("30m"),
 				Doc: "How long to wait in all (or for the operator, with the manual driver)."},
 			{Name: "poll_interval", Type: cty.String, Default: cty.StringVal("2s"),
 				Doc: "How often to read the thread states."},
@@ -53,18 +54,20 @@ Runs on the control machine.`,
 			{Name: "service_center", Type: cty.String,
 				Doc: "The service_center block to use; by default the one of the host's zone."},
 		},
-		Example: `task "deployment_finished" {
-  module  = wait_deployer
-  hosts   = group.loaded
-  stable  = "30s"
-  timeout = "45m"
+		Example: `wave "deployment_finished_on_loaded" {
+  hosts = group.loaded
+
+  task "wait_deployer" "threads_sleeping" {
+    stable       = "30s"
+    wait_timeout = "45m"
+  }
 }`,
 		New: func(args modules.Args) (modules.Action, error) {
 			a := &action{opts: opts, frontend: args.String("frontend"), sc: args.String("service_center")}
 			for _, d := range []struct {
 				name string
 				into *time.Duration
-			}{{"stable", &a.stable}, {"timeout", &a.timeout}, {"poll_interval", &a.poll}} {
+			}{{"stable", &a.stable}, {"wait_timeout", &a.timeout}, {"poll_interval", &a.poll}} {
 				v, err := args.Duration(d.name)
 				if err != nil {
 					return nil, err

@@ -190,7 +190,7 @@ func TestTimeouts(t *testing.T) {
 					w.WriteHeader(status)
 					io.WriteString(w, body)
 				})
-				act := newAction(t, waitdeployer.Options{Transport: handlerTransport{h}}, map[string]cty.Value{"timeout": cty.StringVal("1m")})
+				act := newAction(t, waitdeployer.Options{Transport: handlerTransport{h}}, map[string]cty.Value{"wait_timeout": cty.StringVal("1m")})
 				_, err := act.Apply(t.Context(), httpEnv(nil))
 				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
 					t.Fatalf("Apply = %v\nwant it to contain %q", err, tt.wantErr)
@@ -264,7 +264,7 @@ func TestManualDriver(t *testing.T) {
 	}
 
 	synctest.Test(t, func(t *testing.T) {
-		act := newAction(t, waitdeployer.Options{Gate: &approval.File{Dir: t.TempDir()}}, map[string]cty.Value{"timeout": cty.StringVal("5m")})
+		act := newAction(t, waitdeployer.Options{Gate: &approval.File{Dir: t.TempDir()}}, map[string]cty.Value{"wait_timeout": cty.StringVal("5m")})
 		_, err := act.Apply(t.Context(), env)
 		if !errors.Is(err, approval.ErrTimeout) || !strings.Contains(err.Error(), "wait for the Deployment Service of fe01: waiting for the operator") {
 			t.Fatalf("unanswered gate: %v", err)
@@ -281,7 +281,7 @@ func TestArguments(t *testing.T) {
 	if def.Name != "wait_deployer" || def.DefaultOn != modules.OnControl {
 		t.Errorf("Name %q DefaultOn %q", def.Name, def.DefaultOn)
 	}
-	for _, bad := range []map[string]string{{"timeout": "0s"}, {"poll_interval": "-1s"}, {"stable": "later"}, {"stable": "-5s"}} {
+	for _, bad := range []map[string]string{{"wait_timeout": "0s"}, {"poll_interval": "-1s"}, {"stable": "later"}, {"stable": "-5s"}} {
 		a := modules.Args{}
 		for _, p := range def.Params {
 			a[p.Name] = cty.NullVal(p.Type)
