@@ -685,7 +685,7 @@ func TestRuntimeEvaluationErrors(t *testing.T) {
 		name, body, wantErr string
 	}{
 		{"when not a bool", `when = host.name`, "when: the condition must be true or false"},
-		{"argument of the wrong type", `sleep = host.vars`, "argument sleep: incorrect argument type"},
+		{"argument of the wrong type", `sleep = host.vars`, "argument sleep: must be string: string required"},
 		{"module rejects its arguments", `sleep = "soon"`, "module probe: argument sleep"},
 	}
 	for _, tt := range tests {

@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/hashicorp/hcl/v2/hclparse"
-	"github.com/zclconf/go-cty/cty"
 
 	"github.com/osrun/osrun/modules"
 )
@@ -133,48 +132,17 @@ func TestWarnings(t *testing.T) {
 	}
 }
 
-func TestModuleOwnsMetaArgument(t *testing.T) {
-	pb, diags := decodeSource(t, `
-wave "w" {
-  hosts = group.all
-  task "wait" "deployer" {
-    timeout = "2h"
-    retries = 3
-    delay   = "5s"
-  }
-}
-`, nil)
-	if diags.HasErrors() {
-		t.Fatal(diags.Error())
+// TestMetaArgumentsMatchRegistry keeps the loader's meta-arguments and the
+// names the module registry refuses as parameters the same set.
+func TestMetaArgumentsMatchRegistry(t *testing.T) {
+	got := metaNames()
+	var want []string
+	for name := range modules.MetaArguments {
+		want = append(want, name)
 	}
-	task := pb.Waves[0].Tasks[0]
-	if task.Timeout != 0 || task.Retries != 0 || task.Delay != 5*time.Second {
-		t.Errorf("runner got timeout %s, retries %d, delay %s; want only the delay", task.Timeout, task.Retries, task.Delay)
-	}
-	args, err := task.Args(pb.EvalContext(testInventory(t), nil, nil))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if args.String("timeout") != "2h" || args.Int("retries") != 3 {
-		t.Errorf("module got timeout %q, retries %d", args.String("timeout"), args.Int("retries"))
-	}
-}
-
-func TestModuleMayNotOwnWhen(t *testing.T) {
-	reg, err := modules.NewRegistry(&modules.Definition{
-		Name:   "bad",
-		Params: []modules.Param{{Name: "when", Type: cty.String}},
-		New:    newNop,
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	f, diags := parseSource(hclparse.NewParser(), "bad.hcl", []byte("wave \"w\" {\n  hosts = group.all\n  task \"bad\" \"x\" {}\n}\n"))
-	if diags.HasErrors() {
-		t.Fatal(diags.Error())
-	}
-	_, diags = f.Decode(testInventory(t), reg, nil, nil)
-	if got := firstSummary(diags); got != "Module argument hides a meta-argument" {
-		t.Errorf("diags = %v", diags)
+	slices.Sort(got)
+	slices.Sort(want)
+	if !slices.Equal(got, want) {
+		t.Errorf("loader meta-arguments %v, registry %v", got, want)
 	}
 }

@@ -56,10 +56,6 @@
 // inventory's (env and file, the only sources of secrets, plus the cty
 // standard library).
 //
-// A module may declare timeout, retries or delay as arguments of its own
-// (wait_deployer's timeout is how long it waits for the deployer): in its
-// tasks those names are the module's, and the runner does not apply them.
-//
 // In check mode a task is tried once: until is not evaluated, because a
 // prediction does not change by waiting for it.
 package playbook

@@ -141,7 +141,7 @@ func (t *Task) Args(ctx *hcl.EvalContext) (modules.Args, error) {
 		}
 		conv, aerr := convertArg(p, v)
 		if aerr != nil {
-			return nil, fmt.Errorf("argument %s: %s", p.Name, strings.ToLower(aerr.Summary[:1])+aerr.Summary[1:]+": "+aerr.Detail)
+			return nil, fmt.Errorf("argument %s: %s", p.Name, aerr.Short)
 		}
 		args[p.Name] = conv
 	}
@@ -155,37 +155,42 @@ func defaultOf(p modules.Param) cty.Value {
 	return cty.NullVal(p.Type)
 }
 
-// argError is a module argument that does not fit its parameter.
-type argError struct{ Summary, Detail string }
+// argError is a module argument that does not fit its parameter: Summary
+// and Detail for a load-time diagnostic, Short for a run-time error that
+// already names the argument.
+type argError struct{ Summary, Detail, Short string }
 
 // convertArg converts v to p's type and enforces Secret and OneOf. Marks
 // (secrets) survive the conversion.
 func convertArg(p modules.Param, v cty.Value) (cty.Value, *argError) {
 	raw, marks := v.UnmarkDeep()
 	if !raw.IsWhollyKnown() {
-		return cty.NilVal, &argError{"Invalid argument value", fmt.Sprintf("The value of %q is not known.", p.Name)}
+		return cty.NilVal, &argError{"Invalid argument value", fmt.Sprintf("The value of %q is not known.", p.Name), "is not known"}
 	}
 	conv, err := convert.Convert(raw, p.Type)
 	if err != nil {
 		return cty.NilVal, &argError{"Incorrect argument type",
-			fmt.Sprintf("Argument %q must be %s: %s.", p.Name, p.Type.FriendlyName(), err)}
+			fmt.Sprintf("Argument %q must be %s: %s.", p.Name, p.Type.FriendlyName(), err),
+			fmt.Sprintf("must be %s: %s", p.Type.FriendlyName(), err)}
 	}
 	if conv.IsNull() {
 		if p.Required {
-			return cty.NilVal, &argError{"Invalid argument value", fmt.Sprintf("Argument %q is required and must not be null.", p.Name)}
+			return cty.NilVal, &argError{"Invalid argument value", fmt.Sprintf("Argument %q is required and must not be null.", p.Name), "is required and must not be null"}
 		}
 		return defaultOf(p), nil
 	}
 	if p.Secret {
 		if _, ok := marks[secret.Mark]; !ok {
 			return cty.NilVal, &argError{"Secret in plain text",
-				fmt.Sprintf("Argument %q is a secret: it must come from env(\"...\") or file(\"...\").", p.Name)}
+				fmt.Sprintf("Argument %q is a secret: it must come from env(\"...\") or file(\"...\").", p.Name),
+				"is a secret: it must come from env() or file(), not plain text"}
 		}
 	}
 	if len(p.OneOf) > 0 && conv.Type() == cty.String {
 		if s := conv.AsString(); !contains(p.OneOf, s) {
 			return cty.NilVal, &argError{"Invalid value for argument",
-				fmt.Sprintf("Argument %q is %q; it must be one of %s.%s", p.Name, s, strings.Join(quoteAll(p.OneOf), ", "), didYouMean(s, p.OneOf))}
+				fmt.Sprintf("Argument %q is %q; it must be one of %s.%s", p.Name, s, strings.Join(quoteAll(p.OneOf), ", "), didYouMean(s, p.OneOf)),
+				fmt.Sprintf("%q is not one of %s", s, strings.Join(quoteAll(p.OneOf), ", "))}
 		}
 	}
 	return conv.WithMarks(marks), nil

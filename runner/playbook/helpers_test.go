@@ -50,15 +50,6 @@ func testRegistry(t testing.TB) *modules.Registry {
 			New:       newNop,
 		},
 		&modules.Definition{
-			Name: "wait",
-			Params: []modules.Param{
-				{Name: "timeout", Type: cty.String, Default: cty.StringVal("30m")},
-				{Name: "retries", Type: cty.Number, Default: cty.NumberIntVal(0)},
-			},
-			DefaultOn: modules.OnControl,
-			New:       newNop,
-		},
-		&modules.Definition{
 			Name: "installer",
 			Params: []modules.Param{
 				{Name: "version", Type: cty.String, Required: true},

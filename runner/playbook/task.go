@@ -28,37 +28,6 @@ var taskMetaSchema = &hcl.BodySchema{
 	},
 }
 
-// moduleMayOwn are the meta-arguments a module may declare as its own
-// arguments (wait_deployer's timeout, http_check's retries): the module
-// then handles them, and writing them in such a task means the module's.
-// The others decide whether and where a task runs, so no module may take
-// them.
-var moduleMayOwn = map[string]bool{"timeout": true, "retries": true, "delay": true}
-
-// metaSchemaFor is taskMetaSchema less the meta-arguments def owns.
-func metaSchemaFor(def *modules.Definition, b *hcl.Block) (*hcl.BodySchema, hcl.Diagnostics) {
-	if def == nil {
-		return taskMetaSchema, nil
-	}
-	var diags hcl.Diagnostics
-	schema := &hcl.BodySchema{}
-	for _, a := range taskMetaSchema.Attributes {
-		if _, owned := def.Param(a.Name); !owned {
-			schema.Attributes = append(schema.Attributes, a)
-			continue
-		}
-		if !moduleMayOwn[a.Name] {
-			diags = append(diags, &hcl.Diagnostic{
-				Severity: hcl.DiagError,
-				Summary:  "Module argument hides a meta-argument",
-				Detail:   fmt.Sprintf("Module %s declares an argument %q, which is reserved for the runner; the module must rename it.", def.Name, a.Name),
-				Subject:  b.LabelRanges[0].Ptr(),
-			})
-		}
-	}
-	return schema, diags
-}
-
 func metaNames() []string {
 	names := make([]string, len(taskMetaSchema.Attributes))
 	for i, a := range taskMetaSchema.Attributes {
@@ -106,9 +75,7 @@ func (d *decoder) decodeTask(b *hcl.Block) (*Task, hcl.Diagnostics) {
 		})
 	}
 
-	schema, more := metaSchemaFor(t.Def, b)
-	diags = append(diags, more...)
-	content, rest, more := b.Body.PartialContent(schema)
+	content, rest, more := b.Body.PartialContent(taskMetaSchema)
 	diags = append(diags, more...)
 	dynamic := refScope{host: true, task: true, taskIdx: idx, thisTask: t.Key()}
 
