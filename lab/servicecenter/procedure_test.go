@@ -2,7 +2,6 @@ package servicecenter_test
 
 import (
 	"slices"
-	"strings"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -90,7 +89,7 @@ func TestBalancedUpgradeThroughTheModules(t *testing.T) {
 				// new components reach it before its own upgrade) while it is out
 				// of rotation; a loaded one never may.
 				for _, e := range sim.History() {
-					if strings.HasPrefix(e.What, "BROKEN") && slices.Contains(loaded, e.Frontend) {
+					if e.Kind == servicecenter.Broke && slices.Contains(loaded, e.Frontend) {
 						t.Errorf("%s broke at %v: %s", e.Frontend, e.At, e.What)
 					}
 				}

@@ -65,12 +65,31 @@ type FrontendState struct {
 	Threads           []Thread // empty while the Deployment Service is stopped
 }
 
-// Event is one thing that happened, for the lab's verdict.
+// Event is one thing that happened, for the lab's monitor and verdict.
 type Event struct {
 	At       time.Time
-	Frontend string
-	What     string
+	Frontend string // "" for the environment as a whole
+	Kind     EventKind
+	What     string // for people
 }
+
+// EventKind says what an Event is, so the lab can act on it (e.g. make a
+// front-end's application server fail while it is Broke and not Repaired).
+type EventKind string
+
+const (
+	PlatformUpgrade    EventKind = "platform-upgrade" // the environment's version
+	FrontendUpgrade    EventKind = "frontend-upgrade"
+	DeploymentEnabled  EventKind = "deployment-enabled"
+	DeploymentDisabled EventKind = "deployment-disabled"
+	DeployerStarted    EventKind = "deployer-started"
+	DeployerStopped    EventKind = "deployer-stopped"
+	Deploying          EventKind = "deploying"
+	Deployed           EventKind = "deployed"
+	DeployAborted      EventKind = "deploy-aborted"
+	Broke              EventKind = "broke"
+	Repaired           EventKind = "repaired"
+)
 
 // Server is the simulated Service Center. It is safe for concurrent use.
 type Server struct {
@@ -136,7 +155,7 @@ func (s *Server) PlatformUpgraded(version string) {
 		return
 	}
 	s.version = version
-	s.record(now, "", "platform upgraded to "+version)
+	s.record(now, "", PlatformUpgrade, "platform upgraded to "+version)
 	for _, name := range s.order {
 		s.maybeDeploy(s.fes[name], now)
 	}
@@ -157,10 +176,10 @@ func (s *Server) FrontendUpgraded(name, version string) error {
 		return nil
 	}
 	f.platform = version
-	s.record(now, name, "platform upgraded to "+version)
+	s.record(now, name, FrontendUpgrade, "platform upgraded to "+version)
 	if f.broken && compareVersions(f.platform, f.newest()) >= 0 {
 		f.broken = false
-		s.record(now, name, "repaired: platform "+version+" runs its components")
+		s.record(now, name, Repaired, "repaired: platform "+version+" runs its components")
 	}
 	s.maybeDeploy(f, now)
 	return nil
@@ -182,14 +201,14 @@ func (s *Server) SetDeployerRunning(name string, running bool) error {
 	}
 	f.running = running
 	if !running {
-		s.record(now, name, "deployment service stopped")
+		s.record(now, name, DeployerStopped, "deployment service stopped")
 		if f.target != "" {
-			s.record(now, name, "deployment of "+f.target+" components aborted")
+			s.record(now, name, DeployAborted, "deployment of "+f.target+" components aborted")
 			f.target = ""
 		}
 		return nil
 	}
-	s.record(now, name, "deployment service started")
+	s.record(now, name, DeployerStarted, "deployment service started")
 	s.maybeDeploy(f, now)
 	return nil
 }
@@ -216,10 +235,10 @@ func (s *Server) setDeployment(name string, enabled bool) error {
 	}
 	f.enabled = enabled
 	if !enabled {
-		s.record(now, name, "deployment disabled")
+		s.record(now, name, DeploymentDisabled, "deployment disabled")
 		return nil
 	}
-	s.record(now, name, "deployment enabled")
+	s.record(now, name, DeploymentEnabled, "deployment enabled")
 	s.maybeDeploy(f, now)
 	return nil
 }
@@ -291,7 +310,7 @@ func (s *Server) advance() time.Time {
 		f := s.fes[name]
 		if f.target != "" && !now.Before(f.started.Add(s.opts.DeployTime)) {
 			f.apps, f.target = f.target, ""
-			s.record(f.started.Add(s.opts.DeployTime), name, "deployed "+f.apps+" components")
+			s.record(f.started.Add(s.opts.DeployTime), name, Deployed, "deployed "+f.apps+" components")
 		}
 	}
 	return now
@@ -304,10 +323,10 @@ func (s *Server) maybeDeploy(f *frontend, now time.Time) {
 		return
 	}
 	f.target, f.started = s.version, now
-	s.record(now, f.name, "deploying "+s.version+" components")
+	s.record(now, f.name, Deploying, "deploying "+s.version+" components")
 	if compareVersions(f.platform, s.version) < 0 && !f.broken {
 		f.broken = true
-		s.record(now, f.name, "BROKEN: "+s.version+" components deployed to a front-end running platform "+f.platform)
+		s.record(now, f.name, Broke, "BROKEN: "+s.version+" components deployed to a front-end running platform "+f.platform)
 	}
 }
 
@@ -348,8 +367,8 @@ func (s *Server) threads(f *frontend, now time.Time) []Thread {
 	return out
 }
 
-func (s *Server) record(at time.Time, fe, what string) {
-	e := Event{At: at, Frontend: fe, What: what}
+func (s *Server) record(at time.Time, fe string, kind EventKind, what string) {
+	e := Event{At: at, Frontend: fe, Kind: kind, What: what}
 	s.history = append(s.history, e)
 	if s.opts.OnEvent != nil {
 		s.opts.OnEvent(e)

@@ -131,7 +131,7 @@ func TestWrongOrderBreaksTheFrontend(t *testing.T) {
 	}
 	var sawBroken bool
 	for _, e := range s.History() {
-		sawBroken = sawBroken || e.Frontend == "loaded" && strings.HasPrefix(e.What, "BROKEN")
+		sawBroken = sawBroken || e.Frontend == "loaded" && e.Kind == Broke
 	}
 	if !sawBroken {
 		t.Errorf("history does not record the breakage: %v", s.History())
