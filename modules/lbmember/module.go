@@ -209,7 +209,7 @@ func (a *action) Check(ctx context.Context, env *modules.Env) (modules.Result, e
 		return res, nil
 	}
 	if a.want != member.Enabled && st.InRotation() {
-		if err := a.guard(ctx, t); err != nil {
+		if err := a.guard(ctx, t, st.Name); err != nil {
 			return res, err
 		}
 	}
@@ -229,8 +229,10 @@ func (a *action) Check(ctx context.Context, env *modules.Env) (modules.Result, e
 }
 
 // guard refuses to take t's member out when that leaves the pool with
-// fewer than min_in_rotation enabled, healthy members.
-func (a *action) guard(ctx context.Context, t *target) error {
+// fewer than min_in_rotation enabled, healthy members. self is the name the
+// driver reported for the member, which may be more canonical than the
+// inventory's ("/Common/10.0.0.13:80" versus "10.0.0.13:80").
+func (a *action) guard(ctx context.Context, t *target, self string) error {
 	if a.minInRotation == 0 {
 		return nil
 	}
@@ -240,7 +242,7 @@ func (a *action) guard(ctx context.Context, t *target) error {
 	}
 	others := 0
 	for _, m := range all {
-		if m.Name != t.name && m.InRotation() {
+		if m.Name != self && m.InRotation() {
 			others++
 		}
 	}
@@ -336,7 +338,7 @@ func (a *action) leave(ctx context.Context, t *target, st member.Status, to memb
 		return st, nil
 	}
 	if st.InRotation() {
-		if err := a.guard(ctx, t); err != nil {
+		if err := a.guard(ctx, t, st.Name); err != nil {
 			return st, err
 		}
 	}

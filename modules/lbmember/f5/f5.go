@@ -315,9 +315,7 @@ func (d *Driver) Status(ctx context.Context, name string) (member.Status, error)
 	if err != nil {
 		return member.Status{}, err
 	}
-	st, err := d.status(ctx, m)
-	st.Name = name
-	return st, err
+	return d.status(ctx, m)
 }
 
 // SetState implements lbmember.Driver.

@@ -12,6 +12,8 @@ import (
 
 	"github.com/osrun/osrun/inventory"
 	"github.com/osrun/osrun/inventory/secret"
+	"github.com/osrun/osrun/modules"
+	"github.com/osrun/osrun/modules/lbmember"
 	"github.com/osrun/osrun/modules/lbmember/f5"
 	"github.com/osrun/osrun/modules/lbmember/f5/f5test"
 	"github.com/osrun/osrun/modules/lbmember/lbtest"
@@ -145,5 +147,39 @@ func TestFromEndpoint(t *testing.T) {
 				t.Errorf("error = %v, want %q", err, tt.want)
 			}
 		})
+	}
+}
+
+// The module's min_in_rotation guard must recognise the member however the
+// inventory spells it: here as a full path, while F5 lists "10.0.0.11:80".
+func TestModuleGuardWithFullPath(t *testing.T) {
+	fake := f5test.New(t, "outsystems", "admin", "pw", "10.0.0.11:80", "10.0.0.12:80")
+	if err := newDriver(fake, "pw", false).SetState(t.Context(), "10.0.0.12:80", member.Disabled); err != nil {
+		t.Fatal(err)
+	}
+	reg := lbmember.NewRegistry()
+	reg.Register("f5", func(*inventory.Endpoint) (lbmember.Driver, error) { return newDriver(fake, "pw", false), nil })
+	def := lbmember.Definition(lbmember.Options{Drivers: reg})
+	args := modules.Args{}
+	for _, p := range def.Params {
+		args[p.Name] = p.Default
+		if p.Default == cty.NilVal {
+			args[p.Name] = cty.NullVal(p.Type)
+		}
+	}
+	args["state"] = cty.StringVal("drained")
+	a, err := def.New(args)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := &inventory.Host{Name: "fe01", Zone: "default", Member: "/Common/10.0.0.11:80"}
+	env := &modules.Env{Host: h, Inventory: &inventory.Inventory{
+		Hosts:         []*inventory.Host{h},
+		Zones:         []*inventory.Zone{{Name: "default", LoadBalancer: "lb2", Hosts: []*inventory.Host{h}}},
+		LoadBalancers: map[string]*inventory.Endpoint{"lb2": {Name: "lb2", Driver: "f5"}},
+	}}
+	_, err = a.Apply(t.Context(), env)
+	if err == nil || !strings.Contains(err.Error(), "refusing to take /Common/10.0.0.11:80 out of f5 pool /Common/outsystems") {
+		t.Errorf("Apply = %v, want a refusal", err)
 	}
 }

@@ -238,9 +238,7 @@ func (d *Driver) Status(ctx context.Context, name string) (member.Status, error)
 	if err != nil {
 		return member.Status{}, err
 	}
-	st, err := d.status(ctx, b)
-	st.Name = name
-	return st, err
+	return d.status(ctx, b)
 }
 
 func (d *Driver) action(ctx context.Context, verb string, b binding, extra map[string]any) error {
