@@ -43,7 +43,25 @@ drain_timeout passes, then fails or forces per on_drain_timeout) and takes it ou
 rotation; "enabled" puts it back and waits until the balancer's own health check
 reports it up. It refuses to leave fewer than min_in_rotation enabled, healthy
 members in the pool. Runs on the control machine and talks about the host's member
-name (host.member, default the host name).`,
+name (host.member, default the host name) in the load_balancer of the host's zone.
+
+Drivers and their load_balancer settings (secrets only as env() or file()):
+  haproxy     socket (unix path) or address (host:port of a TCP stats socket at
+              "level admin"), backend, [timeout]. Member = server name.
+  nginx_plus  url (the api location), upstream, [user, password, ca_file, insecure,
+              timeout]. Member = the server as written in the upstream ("10.0.0.13:80").
+  f5          url, pool, user, password, [partition (Common), auth (token|basic),
+              ca_file, insecure, timeout]. Member = "10.0.0.13:80" or "/Common/fe03:80".
+  netscaler   url, servicegroup, user, password, [drain_delay (1h), ca_file, insecure,
+              timeout]. Member = "server:port", or "server" when bound once.
+  command     enable, drain, disable, status, [members, kill, pool, timeout]: shell
+              templates over {{.Member}} {{.State}} {{.Pool}}; status prints
+              {"state":"drained","sessions":3,"healthy":true}, members an array of
+              those with "name"; exit status 3 means no such member.
+
+What "drained" and the session count mean is each balancer's own: HAProxy scur+qcur,
+NGINX active, F5 serverside.curConns, NetScaler client/server connections. Sticky
+clients keep arriving at a drained member on every one of them, hence drain_timeout.`,
 		DefaultOn: modules.OnControl,
 		Params: []modules.Param{
 			{Name: "state", Type: cty.String, Required: true, OneOf: []string{"enabled", "drained", "disabled"},
