@@ -251,11 +251,16 @@ type fixture struct {
 
 func load(t *testing.T, src string) *fixture {
 	t.Helper()
+	return loadWith(t, testInventory, src)
+}
+
+func loadWith(t *testing.T, invSrc, src string) *fixture {
+	t.Helper()
 	dir := t.TempDir()
 	parser := hclparse.NewParser()
 	invPath := filepath.Join(dir, "inventory.hcl")
 	pbPath := filepath.Join(dir, "playbook.hcl")
-	if err := os.WriteFile(invPath, []byte(testInventory), 0o600); err != nil {
+	if err := os.WriteFile(invPath, []byte(invSrc), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	if err := os.WriteFile(pbPath, []byte(src), 0o600); err != nil {
