@@ -25,8 +25,8 @@ func winJoin(dir, name string) string { return strings.TrimRight(dir, `\/`) + `\
 
 func newDotNet(re runEnv) (*dotnet, error) {
 	a := re.a
-	if len(a.packages) > 0 || a.script != "" {
-		return nil, fmt.Errorf("packages and script are for J2EE hosts; give source or remote_path")
+	if len(a.packages) > 0 || len(a.yum) > 0 || a.script != "" {
+		return nil, fmt.Errorf("packages, yum_packages and script are for J2EE hosts; give source or remote_path")
 	}
 	d := &dotnet{runEnv: re, staging: a.staging}
 	if d.staging == "" {

@@ -55,8 +55,9 @@ reboot is needed (an error unless allow_reboot_pending), anything else a failure
 it adds /UpgradeEnvironment and, when admin_password is given, /SetPlatformServerAdminPassword
 (the password travels on stdin, never in the script).
 
-J2EE: the packages are uploaded and upgraded with "rpm -Uvh", or the script is uploaded and
-run with sh (OSRUN_VERSION set), as root; then "configurationtool.sh /silent /upgradeinstall"
+J2EE: the packages are uploaded and upgraded with "rpm -Uvh", or yum_packages are updated
+from the host's yum repositories ("yum -y update"), or the script is uploaded and run with
+sh (OSRUN_VERSION set), as root; then "configurationtool.sh /silent /upgradeinstall"
 (plus /scinstall on the controller).
 
 On failure the error carries the tail of the command output and of the installer log or
@@ -73,6 +74,7 @@ timeout meta-argument (60m when not set) bounds the whole task, upload included.
 			{Name: "admin_password", Type: cty.String, Secret: true, Doc: ".NET controller only: sets the Platform Server admin password (/SetPlatformServerAdminPassword)."},
 			{Name: "allow_reboot_pending", Type: cty.Bool, Default: cty.False, Doc: "Carry on (and report it) when the installer says a reboot is needed."},
 			{Name: "packages", Type: cty.List(cty.String), Doc: "J2EE: rpm files on the control machine, uploaded and upgraded with rpm -Uvh."},
+			{Name: "yum_packages", Type: cty.List(cty.String), Doc: "J2EE: package names or globs (outsystems-agileplatform*) updated with yum -y update from the host's repositories."},
 			{Name: "script", Type: cty.String, Doc: "J2EE: installer script on the control machine, uploaded and run with sh as root."},
 		},
 		DefaultOn: modules.OnHost,
@@ -105,6 +107,7 @@ func newAction(args modules.Args, opts Options) (*action, error) {
 		password:    args.Secret("admin_password"),
 		allowReboot: args.Bool("allow_reboot_pending"),
 		packages:    args.StringList("packages"),
+		yum:         args.StringList("yum_packages"),
 		script:      args.String("script"),
 		logLines:    opts.LogLines,
 		timeout:     opts.DefaultTimeout,
@@ -115,22 +118,24 @@ func newAction(args modules.Args, opts Options) (*action, error) {
 		return nil, err
 	}
 	given := 0
-	for _, s := range []bool{a.source != "", a.remotePath != "", len(a.packages) > 0, a.script != ""} {
+	for _, s := range []bool{a.source != "", a.remotePath != "", len(a.packages) > 0, len(a.yum) > 0, a.script != ""} {
 		if s {
 			given++
 		}
 	}
 	switch {
 	case given == 0:
-		return nil, errors.New("give the installer: source or remote_path (.NET), packages or script (J2EE)")
+		return nil, errors.New("give the installer: source or remote_path (.NET), packages, yum_packages or script (J2EE)")
 	case given > 1:
-		return nil, errors.New("give only one of source, remote_path, packages and script")
+		return nil, errors.New("give only one of source, remote_path, packages, yum_packages and script")
 	case a.sha256 != "" && !hexSHA256.MatchString(a.sha256):
 		return nil, errors.New("argument sha256: not 64 hex digits")
 	case a.remotePath != "" && a.sha256 == "":
 		return nil, errors.New("argument sha256 is required with remote_path, so the host can verify what it read")
 	case a.sha256 != "" && len(a.packages) > 0:
 		return nil, errors.New("argument sha256 does not apply to packages (each is verified on upload)")
+	case a.sha256 != "" && len(a.yum) > 0:
+		return nil, errors.New("argument sha256 does not apply to yum_packages (yum verifies signatures)")
 	}
 	return a, nil
 }
@@ -147,6 +152,7 @@ type action struct {
 	allowReboot bool
 	timeout     time.Duration // when the context has no deadline
 	packages    []string
+	yum         []string
 	script      string
 	logLines    int
 	files       *fileCache
@@ -236,10 +242,13 @@ func (a *action) decide(st installed) (step, error) {
 	return upgrade, nil
 }
 
+// versions is the task's output; Apply sets reboot_pending when the
+// installer asked for a reboot.
 func versions(before, after string) map[string]cty.Value {
 	return map[string]cty.Value{
 		"version_before": cty.StringVal(before),
 		"version_after":  cty.StringVal(after),
+		"reboot_pending": cty.False,
 	}
 }
 

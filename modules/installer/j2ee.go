@@ -29,7 +29,7 @@ func newJ2EE(re runEnv) (*j2ee, error) {
 	a := re.a
 	switch {
 	case a.source != "" || a.remotePath != "":
-		return nil, errors.New("source and remote_path are for .NET hosts; give packages or script")
+		return nil, errors.New("source and remote_path are for .NET hosts; give packages, yum_packages or script")
 	case re.controller && !a.password.IsZero():
 		return nil, errors.New("admin_password is not supported on J2EE: configurationtool.sh has no documented option for it")
 	}
@@ -62,21 +62,25 @@ func (j *j2ee) state(ctx context.Context) (installed, error) {
 }
 
 func (j *j2ee) plan(installed) ([]string, error) {
-	var steps, remote []string
+	var steps []string
 	for _, s := range j.staged {
 		size, err := stat(s[0])
 		if err != nil {
 			return nil, err
 		}
 		steps = append(steps, fmt.Sprintf("upload %s (%d MB) to %s unless already there", s[0], size>>20, s[1]))
-		remote = append(remote, s[1])
 	}
-	if j.a.script != "" {
-		steps = append(steps, "sh "+remote[0])
-	} else {
-		steps = append(steps, "rpm -Uvh "+strings.Join(remote, " "))
+	return append(steps, j.installLine(), j.configureSteps(installed{})), nil
+}
+
+func (j *j2ee) installLine() string {
+	switch {
+	case j.a.script != "":
+		return "sh " + j.remote()[0]
+	case len(j.a.yum) > 0:
+		return "yum -y update " + strings.Join(j.a.yum, " ")
 	}
-	return append(steps, j.configureSteps(installed{})), nil
+	return "rpm -Uvh " + strings.Join(j.remote(), " ")
 }
 
 func (j *j2ee) configureSteps(installed) string {
@@ -108,14 +112,14 @@ func (j *j2ee) remote() []string {
 }
 
 func (j *j2ee) install(ctx context.Context) (int, error) {
-	data := map[string]any{"Marker": j.marker, "Version": j.a.targetText, "Packages": []string(nil), "Script": ""}
-	what := "sh " + j.remote()[0]
-	if j.a.script != "" {
+	data := map[string]any{"Marker": j.marker, "Version": j.a.targetText, "Packages": []string(nil), "Yum": j.a.yum, "Script": ""}
+	switch {
+	case j.a.script != "":
 		data["Script"] = j.remote()[0]
-	} else {
+	case len(j.a.yum) == 0:
 		data["Packages"] = j.remote()
-		what = "rpm -Uvh " + strings.Join(j.remote(), " ")
 	}
+	what := j.installLine()
 	j.progress("running " + what)
 	out, err := j.exec(ctx, "j2ee_install.sh", data, hostscript.Script{Become: true, Progress: j.progress})
 	if err != nil {

@@ -262,3 +262,42 @@ func TestJ2EEFailures(t *testing.T) {
 		wantErr(t, err, "nope.rpm: no such file")
 	})
 }
+
+func TestJ2EEYum(t *testing.T) {
+	tests := []struct {
+		name, repo string
+		wantErr    string
+	}{
+		{"repository has the release", "11.31.0.9\n", ""},
+		{"repository has nothing newer", "", `the host reports version "11.29.1", not 11.31.0`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h := newLinuxHost(t, "11.29.1")
+			if tt.repo != "" {
+				writeFile(t, filepath.Join(h.dir, "yum.version"), tt.repo, 0o644)
+			}
+			a := mustBuild(t, h.args(map[string]any{"yum_packages": []string{"outsystems-agileplatform*"}}))
+			env, _ := hostEnv(h.conn, inventory.StackJ2EE, false)
+			check, err := a.Check(t.Context(), env)
+			if err != nil || !strings.Contains(check.Diff, "- yum -y update outsystems-agileplatform*\n") {
+				t.Fatalf("Check = %v\n%s", err, check.Diff)
+			}
+			res, err := a.Apply(t.Context(), env)
+			// The glob reaches yum unexpanded: yum matches package names.
+			if got := h.read("yum.log"); got != "yum -y update outsystems-agileplatform*\n" {
+				t.Errorf("yum ran as %q", got)
+			}
+			if tt.wantErr != "" {
+				wantErr(t, err, tt.wantErr)
+				return
+			}
+			if err != nil || res.Output["version_after"].AsString() != "11.31.0.9" {
+				t.Fatalf("Apply = %v %q", err, res.Msg)
+			}
+			if len(h.conn.Uploads()) != 0 {
+				t.Errorf("uploads = %+v", h.conn.Uploads())
+			}
+		})
+	}
+}
