@@ -211,6 +211,19 @@ func TestFile(t *testing.T) {
 	}
 }
 
+func TestFileWithoutInstructions(t *testing.T) {
+	dir := t.TempDir()
+	Approve(dir, "g")
+	var out strings.Builder
+	g := &File{Dir: dir, Out: &out, Command: "osrun approve r1", NoInstructions: true}
+	if err := g.Wait(t.Context(), "g", "secret steps"); err != nil {
+		t.Fatal(err)
+	}
+	if s := out.String(); strings.Contains(s, "secret steps") || !strings.Contains(s, "osrun approve r1 g") {
+		t.Errorf("output = %q, want only how to approve", s)
+	}
+}
+
 func TestFileTimeout(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		dir := t.TempDir()

@@ -17,8 +17,8 @@
 //	gate := approval.Any(
 //		approval.Preapproved(approveFlags),
 //		&approval.File{Dir: approval.RunDir(stateDir, runID), Out: stderr,
-//			Command: "osrun approve " + runID},
-//		approval.NewTTY(os.Stdin, io.Discard), // only when stdin is a terminal
+//			Command: "osrun approve " + runID, NoInstructions: interactive},
+//		approval.NewTTY(os.Stdin, stderr), // only when stdin is a terminal
 //	)
 //
 // A gate never decides on its own: when nobody answers before the context

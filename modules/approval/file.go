@@ -31,6 +31,10 @@ type File struct {
 	// Command is how the operator approves, without the gate id, e.g.
 	// "osrun approve 20261125T1730-upgrade". Shown on Out.
 	Command string
+	// NoInstructions leaves the instructions to another gate that shows
+	// them (a TTY asking at the same time); Out then only says how to
+	// approve from another shell.
+	NoInstructions bool
 }
 
 // RunDir is where the approvals of run runID live under an osrun state
@@ -124,11 +128,11 @@ func (f *File) Wait(ctx context.Context, id, instructions string) error {
 		return fmt.Errorf("gate %s: %w", id, err)
 	}
 	defer os.Remove(base + ".pending")
-	if f.Out != nil {
+	if f.Out != nil && !f.NoInstructions {
 		fmt.Fprintf(f.Out, "\n== approval needed: %s ==\n%s\n", id, strings.TrimRight(instructions, "\n"))
-		if f.Command != "" {
-			fmt.Fprintf(f.Out, "When done, run from another shell:  %s %s\n", f.Command, id)
-		}
+	}
+	if f.Out != nil && f.Command != "" {
+		fmt.Fprintf(f.Out, "When done, run from another shell:  %s %s\n", f.Command, id)
 	}
 	interval := f.Interval
 	if interval <= 0 {
