@@ -77,12 +77,25 @@ clients keep arriving at a drained member on every one of them, hence drain_time
 			{Name: "poll_interval", Type: cty.String,
 				Doc: "How often to poll the balancer while draining or waiting for health (default 2s)."},
 		},
-		Example: `task "drain" {
-  module  = lb_member
-  hosts   = group.updating
-  state   = "disabled"
-  drain_timeout    = "10m"
-  on_drain_timeout = "force"
+		Example: `wave "drain_updating" {
+  hosts = group.updating
+
+  task "lb_member" "out" {
+    timeout          = "15m" # longer than the drain
+    state            = "disabled"
+    drain_timeout    = "10m"
+    on_drain_timeout = "force"
+    min_in_rotation  = 1
+  }
+}
+
+wave "back_in" {
+  hosts = group.updating
+
+  task "lb_member" "in" {
+    state          = "enabled"
+    health_timeout = "5m"
+  }
 }`,
 		New: m.newAction,
 	}
