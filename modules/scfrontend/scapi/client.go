@@ -129,7 +129,8 @@ func (c *Client) Deployment(ctx context.Context, name string) (enabled bool, err
 
 // SetDeployment enables or disables deployment to front-end name.
 func (c *Client) SetDeployment(ctx context.Context, name string, enabled bool) error {
-	_, err := c.do(ctx, c.cfg.SetDeployment, vars{name: name, enabled: enabled, set: true})
+	// The answer's body is not needed: the caller reads the state back.
+	_, err := c.do(ctx, c.cfg.SetDeployment, vars{name: name, enabled: enabled, set: true, noBody: true})
 	return err
 }
 
@@ -217,6 +218,7 @@ type vars struct {
 	name    string
 	enabled bool
 	set     bool // enabled is meaningful
+	noBody  bool // the answer's body is not read as JSON
 }
 
 func (v vars) replacer(inURL bool, base string) *strings.Replacer {
@@ -281,7 +283,7 @@ func (c *Client) do(ctx context.Context, q Request, v vars) (any, error) {
 	if !slices.Contains(q.ExpectStatus, resp.StatusCode) {
 		return nil, c.errorf("%w", &StatusError{Method: q.Method, URL: target, Status: resp.StatusCode, Body: excerpt(raw)})
 	}
-	if len(bytes.TrimSpace(raw)) == 0 {
+	if v.noBody || len(bytes.TrimSpace(raw)) == 0 {
 		return nil, nil
 	}
 	var doc any

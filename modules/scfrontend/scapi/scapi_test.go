@@ -238,6 +238,7 @@ func TestClientErrors(t *testing.T) {
 		{"threads not a list", 200, `{"threads":{"a":1}}`, "deployer", `"threads" is not a list`},
 		{"thread without status", 200, `{"threads":[{"id":1}]}`, "deployer", `thread 1: answer has no "status"`},
 		{"set refused", 409, `busy`, "set", "unexpected status 409 Conflict: busy"},
+		{"set answers text", 200, `OK`, "set", ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -257,6 +258,12 @@ func TestClientErrors(t *testing.T) {
 				_, err = c.Deployer(t.Context(), "fe01")
 			case "set":
 				err = c.SetDeployment(t.Context(), "fe01", true)
+			}
+			if tt.wantErr == "" {
+				if err != nil {
+					t.Fatalf("err = %v, want none", err)
+				}
+				return
 			}
 			if err == nil || !strings.Contains(err.Error(), tt.wantErr) || !strings.HasPrefix(err.Error(), "service_center sc: ") {
 				t.Fatalf("err = %v, want it to start with the endpoint and contain %q", err, tt.wantErr)
