@@ -49,7 +49,9 @@ value Server; J2EE: $OUTSYSTEMS_HOME/version.txt) and does nothing when it alrea
 
 .NET: the installer is uploaded from source (skipped when the host already has it) or
 copied by the host from remote_path (a UNC path or https URL; sha256 required), verified,
-and run as "PlatformServer-<version>.exe /S". Exit code 0 is success, 1/3010/3011 mean a
+and run as "PlatformServer-<version>.exe /S". Over WinRM with NTLM the host reads a UNC
+path as its own computer account (credentials do not hop a second time): grant the share
+to DOMAIN\HOST$ or use https. Uploading over WinRM is slow for a large installer. Exit code 0 is success, 1/3010/3011 mean a
 reboot is needed (an error unless allow_reboot_pending), anything else a failure. Then
 "ConfigurationTool.com /UpgradeInstall" runs from the install directory; on the controller
 it adds /UpgradeEnvironment and, when admin_password is given, /SetPlatformServerAdminPassword

@@ -157,7 +157,7 @@ func (a *action) backend(env *modules.Env) (backend, error) {
 	}
 	switch env.Conn.Shell() {
 	case "powershell":
-		return newWindows(env.Conn, a.name), nil
+		return newWindows(env.Conn, a.name)
 	case "sh":
 		return newSysV(env.Conn, a.name)
 	}

@@ -290,6 +290,14 @@ func TestWindowsErrors(t *testing.T) {
 			t.Fatalf("err = %v", err)
 		}
 	})
+	t.Run("wildcards refused", func(t *testing.T) {
+		conn := newWinConn(&winHost{services: map[string]*winService{}})
+		e, _ := env(conn, inventory.StackDotNet)
+		a := mustAction(t, Options{}, map[string]string{"name": "OutSystems*", "state": "stopped"})
+		if _, err := a.Apply(t.Context(), e); err == nil || !strings.Contains(err.Error(), "wildcards are not allowed") || len(conn.Calls()) != 0 {
+			t.Fatalf("err = %v, calls %d", err, len(conn.Calls()))
+		}
+	})
 	t.Run("start refused by the host shows what it said", func(t *testing.T) {
 		h := &winHost{services: map[string]*winService{"Custom": {status: "Stopped", startup: "Manual"}}, refuseStart: true}
 		e, _ := env(newWinConn(h), inventory.StackDotNet)

@@ -30,11 +30,16 @@ type windows struct {
 	name string
 }
 
-func newWindows(r hostscript.Runner, name string) *windows {
+func newWindows(r hostscript.Runner, name string) (*windows, error) {
 	if n, ok := windowsNames[strings.ToLower(name)]; ok {
 		name = n
 	}
-	return &windows{r: r, name: name}
+	// Get-Service -Name takes wildcards; a pattern could make a start or
+	// stop act on several services at once.
+	if strings.ContainsAny(name, "*?[]") {
+		return nil, fmt.Errorf("service %q: wildcards are not allowed in a service name", name)
+	}
+	return &windows{r: r, name: name}, nil
 }
 
 func (w *windows) label() string { return fmt.Sprintf("service %q", w.name) }
