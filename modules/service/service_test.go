@@ -99,9 +99,6 @@ func TestGolden(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.file, func(t *testing.T) {
-			if _, ok := c.data["Startup"]; !ok {
-				c.data["Startup"] = ""
-			}
 			got, err := scripts.Render(c.tmpl, c.data)
 			if err != nil {
 				t.Fatal(err)

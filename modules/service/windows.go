@@ -98,9 +98,6 @@ func (w *windows) setStartup(ctx context.Context, startup string) error {
 }
 
 func (w *windows) run(ctx context.Context, tmpl string, data map[string]string, verb string) (*hostscript.Output, error) {
-	if _, ok := data["Startup"]; !ok {
-		data["Startup"] = ""
-	}
 	text, err := scripts.Render(tmpl, data)
 	if err != nil {
 		return nil, err
