@@ -26,8 +26,14 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	finished := make(chan struct{})
-	defer close(finished)
+	watcherDone := make(chan struct{})
+	defer func() {
+		// Wait for the watcher so it never writes after run has returned.
+		close(finished)
+		<-watcherDone
+	}()
 	go func() {
+		defer close(watcherDone)
 		// A second Ctrl-C is a hard stop: the operator means it.
 		select {
 		case <-ctx.Done():
@@ -38,6 +44,11 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		signal.Notify(hard, os.Interrupt, syscall.SIGTERM)
 		defer signal.Stop(hard)
 		stop()
+		select {
+		case <-finished:
+			return // the run ended on its own; nothing was interrupted
+		default:
+		}
 		fmt.Fprintln(stderr, "osrun: interrupted: finishing in-flight work cleanly (press Ctrl-C again to exit at once)")
 		select {
 		case <-hard:
