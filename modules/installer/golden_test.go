@@ -42,7 +42,9 @@ func TestGolden(t *testing.T) {
 		{"j2ee_configure_controller.sh", "j2ee_configure.sh", map[string]any{"Home": "/opt/outsystems/platform", "Marker": "/var/tmp/osrun/pending-configuration", "Controller": true, "Cleanup": []string{"/var/tmp/osrun/a.rpm"}}},
 		{"j2ee_logtail.sh", "j2ee_logtail.sh", map[string]any{"Home": "/opt/outsystems/platform", "Lines": 40}},
 	}
+	covered := map[string]bool{}
 	for _, c := range cases {
+		covered[c.tmpl] = true
 		t.Run(c.file, func(t *testing.T) {
 			got, err := scripts.Render(c.tmpl, c.data)
 			if err != nil {
@@ -57,6 +59,10 @@ func TestGolden(t *testing.T) {
 				t.Errorf("%d characters: too long for powershell -EncodedCommand", len(got))
 			}
 			hostscripttest.Golden(t, filepath.Join("testdata", "golden", c.file), got)
+			if strings.HasSuffix(c.file, ".sh") {
+				hostscripttest.SyntaxCheckSh(t, got)
+			}
 		})
 	}
+	hostscripttest.AllCovered(t, scripts.Names(), covered)
 }

@@ -97,7 +97,9 @@ func TestGolden(t *testing.T) {
 		{"sysv_start_outsystems.sh", "sysv_action.sh", map[string]string{"Service": "outsystems", "Sub": "DEPLOYER", "Action": "start"}},
 		{"sysv_stop_raw.sh", "sysv_action.sh", map[string]string{"Service": "wildfly-outsystems", "Sub": "", "Action": "stop"}},
 	}
+	covered := map[string]bool{}
 	for _, c := range cases {
+		covered[c.tmpl] = true
 		t.Run(c.file, func(t *testing.T) {
 			got, err := scripts.Render(c.tmpl, c.data)
 			if err != nil {
@@ -107,8 +109,12 @@ func TestGolden(t *testing.T) {
 				t.Errorf("script has no id line")
 			}
 			hostscripttest.Golden(t, filepath.Join("testdata", "golden", c.file), got)
+			if strings.HasSuffix(c.file, ".sh") {
+				hostscripttest.SyntaxCheckSh(t, got)
+			}
 		})
 	}
+	hostscripttest.AllCovered(t, scripts.Names(), covered)
 }
 
 // winHost simulates the Service Control Manager of a Windows host: it

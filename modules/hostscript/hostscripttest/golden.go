@@ -3,7 +3,9 @@ package hostscripttest
 import (
 	"flag"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -28,5 +30,28 @@ func Golden(t testing.TB, path, got string) {
 	}
 	if string(want) != got {
 		t.Errorf("%s differs from the rendered script (run with -update to accept):\n--- got ---\n%s\n--- want ---\n%s", path, got, want)
+	}
+}
+
+// SyntaxCheckSh parses script with /bin/sh -n (dash on Debian, close to
+// POSIX), so a template that renders to invalid sh fails here rather than
+// on a server.
+func SyntaxCheckSh(t testing.TB, script string) {
+	t.Helper()
+	cmd := exec.Command("/bin/sh", "-n")
+	cmd.Stdin = strings.NewReader(script)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Errorf("sh -n: %v\n%s", err, out)
+	}
+}
+
+// AllCovered fails for every template in names that no golden case
+// rendered, so a new script cannot ship without a golden file.
+func AllCovered(t testing.TB, names []string, covered map[string]bool) {
+	t.Helper()
+	for _, n := range names {
+		if !covered[n] {
+			t.Errorf("template %s has no golden case", n)
+		}
 	}
 }
