@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
@@ -15,14 +16,42 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/osrun/osrun/modules"
+	"github.com/osrun/osrun/modules/approval"
 	"github.com/osrun/osrun/modules/builtin"
 	"github.com/osrun/osrun/report/junit"
 	"github.com/osrun/osrun/runner"
 	"github.com/osrun/osrun/runner/journal"
 )
 
+// registry is the module registry for commands that run nothing; apply
+// builds its own with the approval gate.
 func registry() (*modules.Registry, error) {
 	return builtin.Registry(builtin.Options{})
+}
+
+// deferredGate forwards to a gate chosen after the modules were built.
+type deferredGate struct{ gate approval.Gate }
+
+func (d *deferredGate) Wait(ctx context.Context, id, instructions string) error {
+	return d.gate.Wait(ctx, id, instructions)
+}
+
+// gate assembles how manual steps get approved during a run: granted up
+// front with --approve, answered at the terminal, or approved from another
+// shell or pipeline job with `osrun approve RUN GATE`. The first answer wins.
+func gate(c *cli.Context, dir, runID string) approval.Gate {
+	gates := []approval.Gate{approval.Preapproved(splitList(c.StringSlice("approve")))}
+	interactive := isTerminal(c.App.Reader)
+	if interactive {
+		gates = append(gates, approval.NewTTY(c.App.Reader, c.App.ErrWriter))
+	}
+	gates = append(gates, &approval.File{
+		Dir:            approval.RunDir(dir, runID),
+		Out:            c.App.ErrWriter,
+		Command:        "osrun approve --state-dir " + dir + " " + runID,
+		NoInstructions: interactive,
+	})
+	return approval.Any(gates...)
 }
 
 func validateCommand() *cli.Command {
@@ -93,6 +122,7 @@ func applyCommand() *cli.Command {
 			&cli.IntFlag{Name: "forks", Aliases: []string{"f"}, Value: 5, Usage: "hosts worked on in parallel within a batch"},
 			&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Value: "text", Usage: "event output: text or json (JSON Lines)"},
 			&cli.StringFlag{Name: "junit", Usage: "also write a JUnit XML report to `FILE`"},
+			&cli.StringSliceFlag{Name: "approve", Usage: "grant manual gates up front, by id or prefix (e.g. sc_frontend.disable); for rehearsed unattended runs"},
 			&cli.BoolFlag{Name: "break-stale-lock", Usage: "take over the farm lock left by a osrun process on this machine that no longer exists"},
 		},
 		Action: apply,
@@ -116,7 +146,10 @@ func newRunID() string {
 }
 
 func apply(c *cli.Context) error {
-	reg, err := registry()
+	// The approval gate lives in the state directory, which depends on the
+	// inventory the playbook names: it is set once the playbook is loaded.
+	lateGate := &deferredGate{}
+	reg, err := builtin.Registry(builtin.Options{Gate: lateGate})
 	if err != nil {
 		return err
 	}
@@ -124,6 +157,9 @@ func apply(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
+	runID := newRunID()
+	dir := stateDir(c, l.inventoryPath)
+	lateGate.gate = gate(c, dir, runID)
 	if c.Int("forks") < 1 {
 		return &configError{msg: "--forks must be at least 1"}
 	}
@@ -143,13 +179,11 @@ func apply(c *cli.Context) error {
 		sinks = append(sinks, junitReport)
 	}
 
-	runID := newRunID()
 	check := c.Bool("check")
 	var jrnl *journal.Journal
 	if !check {
 		// A rehearsal changes nothing, so it neither locks the farm nor
 		// leaves a journal to resume from.
-		dir := stateDir(c, l.inventoryPath)
 		lock, err := journal.Acquire(dir, journal.CurrentHolder(runID, l.inventoryPath), c.Bool("break-stale-lock"))
 		if err != nil {
 			return &configError{msg: err.Error()}

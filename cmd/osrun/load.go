@@ -137,6 +137,12 @@ func splitList(values []string) []string {
 	return out
 }
 
+// isTerminal reports whether r is an interactive terminal.
+func isTerminal(r io.Reader) bool {
+	f, ok := r.(*os.File)
+	return ok && term.IsTerminal(int(f.Fd()))
+}
+
 // useColor: only on a terminal, never with NO_COLOR (https://no-color.org).
 func useColor(w io.Writer) bool {
 	if _, set := os.LookupEnv("NO_COLOR"); set {

@@ -88,6 +88,7 @@ func newApp(stdin io.Reader, stdout, stderr io.Writer) *cli.App {
 			modulesCommand(),
 			fmtCommand(),
 			statusCommand(),
+			approveCommand(),
 			{
 				Name:  "version",
 				Usage: "print osrun's version",
