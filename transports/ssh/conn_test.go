@@ -20,7 +20,7 @@ import (
 
 // TestJumpHost reaches one real sshd through another.
 func TestJumpHost(t *testing.T) {
-	jump := startSSHD(t, sshdConfig{extra: "LogLevel DEBUG1"})
+	jump := startSSHD(t, sshdConfig{Extra: "LogLevel DEBUG1"})
 	target := startSSHD(t, sshdConfig{})
 	f := target.fixture(t, "fe01")
 	// The target's key file works on the jump too: both authorise the
@@ -40,7 +40,7 @@ func TestJumpHost(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	fh.WriteString(knownhosts.Line([]string{knownhosts.Normalize(jump.addr)}, jump.hostKey) + "\n")
+	fh.WriteString(knownhosts.Line([]string{knownhosts.Normalize(jump.addr)}, jump.HostKey) + "\n")
 	fh.Close()
 
 	t.Run("through the jump", func(t *testing.T) {

@@ -35,8 +35,8 @@ func TestHostKeysOpenSSH(t *testing.T) {
 	d := startSSHD(t, sshdConfig{})
 	other := newSigner(t).PublicKey()
 	normalized := knownhosts.Normalize(d.addr)
-	fp := ssh.FingerprintSHA256(d.hostKey)
-	plain := knownhosts.Line([]string{normalized}, d.hostKey)
+	fp := ssh.FingerprintSHA256(d.HostKey)
+	plain := knownhosts.Line([]string{normalized}, d.HostKey)
 
 	for _, tc := range []struct {
 		name       string
@@ -48,20 +48,20 @@ func TestHostKeysOpenSSH(t *testing.T) {
 		wantFile   string // substring the file must contain afterwards
 	}{
 		{name: "known", knownHosts: ptr(plain + "\n")},
-		{name: "hashed entry", knownHosts: ptr(knownhosts.Line([]string{knownhosts.HashHostname(normalized)}, d.hostKey) + "\n")},
+		{name: "hashed entry", knownHosts: ptr(knownhosts.Line([]string{knownhosts.HashHostname(normalized)}, d.HostKey) + "\n")},
 		{name: "unknown refused", knownHosts: ptr(""),
 			wantErr: []string{"host key unknown", fp, "ssh-keyscan -p", "accept-new"}},
 		{name: "missing file is unknown", knownHosts: nil,
 			wantErr: []string{"host key unknown", fp}},
 		{name: "accept-new records", knownHosts: nil, mode: "accept-new",
-			wantWarn: "recorded new host key", wantFile: normalized + " " + d.hostKey.Type()},
+			wantWarn: "recorded new host key", wantFile: normalized + " " + d.HostKey.Type()},
 		{name: "changed refused", knownHosts: ptr(knownhosts.Line([]string{normalized}, other) + "\n"),
 			wantErr: []string{"HOST KEY CHANGED", fp, ssh.FingerprintSHA256(other), "ssh-keygen -R"}},
 		{name: "changed refused with accept-new", mode: "accept-new", knownHosts: ptr(knownhosts.Line([]string{normalized}, other) + "\n"),
 			wantErr: []string{"HOST KEY CHANGED"}},
-		{name: "revoked refused", knownHosts: ptr(plain + "\n@revoked * " + string(ssh.MarshalAuthorizedKey(d.hostKey))),
+		{name: "revoked refused", knownHosts: ptr(plain + "\n@revoked * " + string(ssh.MarshalAuthorizedKey(d.HostKey))),
 			wantErr: []string{"@revoked", fp}},
-		{name: "pinned", knownHosts: ptr(""), pinned: string(ssh.MarshalAuthorizedKey(d.hostKey))},
+		{name: "pinned", knownHosts: ptr(""), pinned: string(ssh.MarshalAuthorizedKey(d.HostKey))},
 		{name: "pinned mismatch", knownHosts: ptr(plain + "\n"), pinned: string(ssh.MarshalAuthorizedKey(other)),
 			wantErr: []string{"HOST KEY MISMATCH", fp}},
 		{name: "off warns", knownHosts: ptr(knownhosts.Line([]string{normalized}, other) + "\n"), mode: "off",

@@ -17,8 +17,46 @@ import (
 	"github.com/osrun/osrun/transports"
 )
 
-// killTimeout bounds the clean-up after a cancelled command.
-const killTimeout = 10 * time.Second
+// Bounds on the clean-up after a cancelled command.
+const (
+	killTimeout = 10 * time.Second // the session that kills the process group
+	markerWait  = 5 * time.Second  // waiting for the process group id
+	closeWait   = 5 * time.Second  // waiting for the server to close the session
+)
+
+// awaitClose waits, for a bounded time, for the session's Wait to return.
+// A server keeps a session open while any process holds its output pipes;
+// if one survived, Run returns anyway (its writers are gated).
+func awaitClose(waitc <-chan error) {
+	t := time.NewTimer(closeWait)
+	defer t.Stop()
+	select {
+	case <-waitc:
+	case <-t.C:
+	}
+}
+
+// gate forwards writes until shut, then drops them.
+type gate struct {
+	mu     sync.Mutex
+	w      io.Writer
+	closed bool
+}
+
+func (g *gate) Write(p []byte) (int, error) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.closed {
+		return len(p), nil
+	}
+	return g.w.Write(p)
+}
+
+func (g *gate) shut() {
+	g.mu.Lock()
+	g.closed = true
+	g.mu.Unlock()
+}
 
 // Run runs cmd.Command with /bin/sh -c on the host.
 //
@@ -54,7 +92,12 @@ func (c *Conn) Run(ctx context.Context, cmd *transports.Cmd) error {
 		return fmt.Errorf("ssh %s: stdin: %w", c.host.Name, err)
 	}
 	feeder := &stdinFeeder{w: stdin, src: cmd.Stdin, done: make(chan struct{})}
-	f := newStderrFilter(m, become, nonNil(cmd.Stderr))
+	// Once Run returns, nothing may write to the caller's writers, even if
+	// a remote process we failed to stop still produces output.
+	stdout, stderr := &gate{w: nonNil(cmd.Stdout)}, &gate{w: nonNil(cmd.Stderr)}
+	defer stdout.shut()
+	defer stderr.shut()
+	f := newStderrFilter(m, become, stderr)
 	f.onPrompt = func(n int) error {
 		if pw.IsZero() {
 			return errors.New("become: sudo asks for a password and no become_password is configured")
@@ -65,7 +108,7 @@ func (c *Conn) Run(ctx context.Context, cmd *transports.Cmd) error {
 		return feeder.password(pw)
 	}
 	f.onReady = feeder.start
-	sess.Stdout = nonNil(cmd.Stdout)
+	sess.Stdout = stdout
 	sess.Stderr = f
 
 	if err := sess.Start(line); err != nil {
@@ -81,13 +124,13 @@ func (c *Conn) Run(ctx context.Context, cmd *transports.Cmd) error {
 	case err = <-waitc:
 	case <-ctx.Done():
 		c.kill(sess, f, become, pw)
-		<-waitc
+		awaitClose(waitc)
 		return fmt.Errorf("ssh %s: run cancelled, remote command killed: %w", c.host.Name, context.Cause(ctx))
 	case <-f.failed:
 		// sudo is still at its prompt and the command has not started:
 		// closing the session ends sudo (end of file on its stdin).
 		sess.Close()
-		<-waitc
+		awaitClose(waitc)
 		return fmt.Errorf("ssh %s: %w", c.host.Name, f.err())
 	}
 	f.flush()
@@ -150,6 +193,14 @@ var signalNumbers = map[string]int{"HUP": 1, "INT": 2, "QUIT": 3, "ILL": 4, "ABR
 // for become), then the session is closed.
 func (c *Conn) kill(sess *ssh.Session, f *stderrFilter, become bool, pw secret.Value) {
 	sess.Signal(ssh.SIGKILL)
+	// The group id comes on stderr, which the server may relay after
+	// stdout: a caller cancelling on seeing output can be ahead of it.
+	t := time.NewTimer(markerWait)
+	select {
+	case <-f.pidKnown:
+	case <-t.C:
+	}
+	t.Stop()
 	if pgid := f.pgid(); pgid > 1 {
 		ctx, cancel := context.WithTimeout(context.Background(), killTimeout)
 		defer cancel()
@@ -284,10 +335,11 @@ type stderrFilter struct {
 	sudoLines []string
 	ferr      error
 	failed    chan struct{}
+	pidKnown  chan struct{} // closed once the group id line arrived
 }
 
 func newStderrFilter(marker string, become bool, out io.Writer) *stderrFilter {
-	return &stderrFilter{marker: marker, become: become, out: out, failed: make(chan struct{})}
+	return &stderrFilter{marker: marker, become: become, out: out, failed: make(chan struct{}), pidKnown: make(chan struct{})}
 }
 
 func (f *stderrFilter) Write(p []byte) (int, error) {
@@ -323,6 +375,7 @@ func (f *stderrFilter) Write(p []byte) (int, error) {
 		case !f.pidSeen && strings.HasPrefix(l, f.marker+" "):
 			f.gotPid, _ = strconv.Atoi(strings.TrimPrefix(l, f.marker+" "))
 			f.pidSeen = true
+			close(f.pidKnown)
 		case f.pidSeen && l == f.marker+"-ready":
 			f.ready = true
 			f.onReady()
