@@ -297,7 +297,9 @@ func TestTicks(t *testing.T) {
 		span time.Duration
 		want string
 	}{
-		{time.Second, "0:00 0:01"},
+		{36 * time.Millisecond, "0s 5ms 10ms 15ms 20ms 25ms 30ms 35ms"},
+		{4 * time.Second, "0s 500ms 1s 1.5s 2s 2.5s 3s 3.5s 4s"},
+		{time.Second, "0s 100ms 200ms 300ms 400ms 500ms 600ms 700ms 800ms 900ms 1s"},
 		{9 * time.Second, "0:00 0:01 0:02 0:03 0:04 0:05 0:06 0:07 0:08 0:09"},
 		{25 * time.Second, "0:00 0:05 0:10 0:15 0:20 0:25"},
 		{24 * time.Minute, "0:00 5:00 10:00 15:00 20:00"},
@@ -305,8 +307,9 @@ func TestTicks(t *testing.T) {
 	}
 	for _, tt := range tests {
 		var got []string
-		for _, d := range ticks(tt.span) {
-			got = append(got, clock(d))
+		offsets, step := ticks(tt.span)
+		for _, d := range offsets {
+			got = append(got, tickLabel(d, step))
 		}
 		if s := strings.Join(got, " "); s != tt.want {
 			t.Errorf("ticks(%s) = %q, want %q", tt.span, s, tt.want)

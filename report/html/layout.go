@@ -212,13 +212,17 @@ func (a axis) x(t time.Time) float64 {
 // tickSteps are the spacings a time axis may use: round numbers an
 // operator reads at a glance.
 var tickSteps = []time.Duration{
+	time.Millisecond, 2 * time.Millisecond, 5 * time.Millisecond, 10 * time.Millisecond, 20 * time.Millisecond,
+	50 * time.Millisecond, 100 * time.Millisecond, 200 * time.Millisecond, 500 * time.Millisecond,
 	time.Second, 2 * time.Second, 5 * time.Second, 10 * time.Second, 15 * time.Second, 30 * time.Second,
 	time.Minute, 2 * time.Minute, 5 * time.Minute, 10 * time.Minute, 15 * time.Minute, 30 * time.Minute,
 	time.Hour, 2 * time.Hour, 3 * time.Hour, 6 * time.Hour, 12 * time.Hour, 24 * time.Hour,
 }
 
-// ticks returns at most 10 ticks over span, the first at 0.
-func ticks(span time.Duration) []time.Duration {
+// ticks returns the ticks of at most 10 intervals over span, the first at 0,
+// and their
+// spacing.
+func ticks(span time.Duration) ([]time.Duration, time.Duration) {
 	step := tickSteps[len(tickSteps)-1]
 	for _, s := range tickSteps {
 		if span/s <= 10 {
@@ -230,7 +234,17 @@ func ticks(span time.Duration) []time.Duration {
 	for d := time.Duration(0); d <= span; d += step {
 		out = append(out, d)
 	}
-	return out
+	return out, step
+}
+
+// tickLabel formats a tick's offset: as a clock for steps of a second or
+// more, else as a short duration (a rehearsal on local hosts takes
+// milliseconds).
+func tickLabel(d, step time.Duration) string {
+	if step < time.Second {
+		return d.String()
+	}
+	return clock(d)
 }
 
 // clock formats an offset from the start of the run as m:ss or h:mm:ss.
@@ -264,8 +278,9 @@ func (c *Collector) frame(n int) (*chart, axis) {
 	ch.GridBottom = topMargin + n*rowHeight
 	ch.TickY = ch.GridBottom + 18
 	ch.Height = ch.GridBottom + axisHeight
-	for _, d := range ticks(a.span) {
-		ch.Ticks = append(ch.Ticks, tick{X: f1(a.x(a.t0.Add(d))), Label: clock(d)})
+	offsets, step := ticks(a.span)
+	for _, d := range offsets {
+		ch.Ticks = append(ch.Ticks, tick{X: f1(a.x(a.t0.Add(d))), Label: tickLabel(d, step)})
 	}
 	return ch, a
 }
