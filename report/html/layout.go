@@ -219,9 +219,8 @@ var tickSteps = []time.Duration{
 	time.Hour, 2 * time.Hour, 3 * time.Hour, 6 * time.Hour, 12 * time.Hour, 24 * time.Hour,
 }
 
-// ticks returns the ticks of at most 10 intervals over span, the first at 0,
-// and their
-// spacing.
+// ticks returns the ticks of at most 10 intervals over span, the first at
+// 0, and their spacing.
 func ticks(span time.Duration) ([]time.Duration, time.Duration) {
 	step := tickSteps[len(tickSteps)-1]
 	for _, s := range tickSteps {
