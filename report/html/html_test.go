@@ -284,11 +284,33 @@ func TestUnfinishedTask(t *testing.T) {
 	c.mu.Lock()
 	p := c.build()
 	c.mu.Unlock()
-	if len(p.Timeline.Bars) != 1 || p.Timeline.Bars[0].Status != "unfinished" || p.Timeline.Bars[0].W != f1(plotRight-plotLeft) {
+	if len(p.Timeline.Bars) != 1 || p.Timeline.Bars[0].Status != "unfinished" || p.Timeline.Bars[0].W != f1(plotRight-minLeft) {
 		t.Errorf("bars = %+v, want one unfinished bar across the whole axis", p.Timeline.Bars)
 	}
 	if len(p.Failures) != 0 {
 		t.Errorf("an unfinished task is not a failure: %+v", p.Failures)
+	}
+}
+
+func TestRoomForLongHostNames(t *testing.T) {
+	long := "frontend-lisbon-01.corp.example.com"
+	tests := []struct {
+		host string
+		want int
+	}{
+		{"fe01", minLeft},
+		{long, int(float64(len(long))*charWidth) + 16},
+		{strings.Repeat(long, 5), maxLeft},
+	}
+	for _, tt := range tests {
+		c := New("t")
+		c.Emit(runner.Event{Kind: runner.RunStart, Time: farmStart, Hosts: []string{tt.host}})
+		c.mu.Lock()
+		p := c.build()
+		c.mu.Unlock()
+		if p.Timeline.PlotLeft != tt.want || p.Timeline.Rows[0].LabelX != tt.want-8 {
+			t.Errorf("host %q: plot starts at %d, label at %d; want %d, %d", tt.host, p.Timeline.PlotLeft, p.Timeline.Rows[0].LabelX, tt.want, tt.want-8)
+		}
 	}
 }
 

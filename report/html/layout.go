@@ -116,7 +116,8 @@ type failureView struct {
 // Geometry of the charts, in SVG user units (the SVG scales to the page).
 const (
 	chartWidth = 1200
-	plotLeft   = 170 // room for host names
+	minLeft    = 170 // room for host names, more for long ones
+	maxLeft    = 400
 	plotRight  = 1180
 	topMargin  = 30 // wave labels
 	rowHeight  = 24
@@ -186,10 +187,11 @@ func (c *Collector) build() *page {
 	return p
 }
 
-// axis maps times to x between plotLeft and plotRight.
+// axis maps times to x between left and plotRight.
 type axis struct {
 	t0   time.Time
 	span time.Duration
+	left float64
 }
 
 func (c *Collector) axis() axis {
@@ -197,16 +199,22 @@ func (c *Collector) axis() axis {
 	if span <= 0 {
 		span = time.Second
 	}
-	return axis{t0: c.first, span: span}
+	// Host names are right-aligned before the plot: make room for the
+	// longest, within reason (a longer one is clipped on its left).
+	left := minLeft
+	for _, h := range c.hosts {
+		left = max(left, int(float64(len([]rune(h)))*charWidth)+16)
+	}
+	return axis{t0: c.first, span: span, left: float64(min(left, maxLeft))}
 }
 
 func (a axis) x(t time.Time) float64 {
 	if t.IsZero() {
-		return plotLeft
+		return a.left
 	}
 	f := float64(t.Sub(a.t0)) / float64(a.span)
 	f = min(max(f, 0), 1)
-	return plotLeft + f*(plotRight-plotLeft)
+	return a.left + f*(plotRight-a.left)
 }
 
 // tickSteps are the spacings a time axis may use: round numbers an
@@ -273,7 +281,7 @@ func f1(v float64) string { return fmt.Sprintf("%.1f", v) }
 // frame sets up a chart of n host rows with the time axis.
 func (c *Collector) frame(n int) (*chart, axis) {
 	a := c.axis()
-	ch := &chart{Width: chartWidth, PlotLeft: plotLeft, PlotRight: plotRight, GridTop: topMargin}
+	ch := &chart{Width: chartWidth, PlotLeft: int(a.left), PlotRight: plotRight, GridTop: topMargin}
 	ch.GridBottom = topMargin + n*rowHeight
 	ch.TickY = ch.GridBottom + 18
 	ch.Height = ch.GridBottom + axisHeight
@@ -290,7 +298,7 @@ func (ch *chart) addRow(i int, host string) {
 	if i%2 == 1 {
 		class = "row-b"
 	}
-	ch.Rows = append(ch.Rows, rowView{Host: host, Y: y, TextY: y + rowHeight/2 + 4, Width: plotRight, Height: rowHeight, Class: class, LabelX: plotLeft - 8})
+	ch.Rows = append(ch.Rows, rowView{Host: host, Y: y, TextY: y + rowHeight/2 + 4, Width: plotRight, Height: rowHeight, Class: class, LabelX: ch.PlotLeft - 8})
 }
 
 // fits says whether label fits in a box w wide, with a little padding.
