@@ -157,6 +157,9 @@ func (v *View) Emit(e runner.Event) {
 		if e.Error != "" {
 			hs.line = firstLine(e.Error)
 		}
+		if e.Ignored {
+			hs.line = "error ignored: " + hs.line
+		}
 		failed := (e.Status == runner.StatusFailed && !e.Ignored) || e.Status == runner.StatusUnreachable
 		if failed {
 			hs.down = true

@@ -135,6 +135,25 @@ func TestFrame(t *testing.T) {
 	}
 }
 
+func TestIgnoredFailure(t *testing.T) {
+	v := New(&bytes.Buffer{}, Options{Now: (&clock{t0}).Now})
+	v.Emit(ev(runner.HostTaskEnd, 0, runner.Event{Host: "fe01", Task: "command.cleanup", Status: runner.StatusFailed, Ignored: true, Error: "rm: busy"}))
+	if frame := strings.Join(v.Frame(), "\n"); !strings.Contains(frame, "fe01 failed") || !strings.Contains(frame, "error ignored: rm: busy") {
+		t.Errorf("frame does not say the error was ignored:\n%s", frame)
+	}
+	v.Emit(ev(runner.HostTaskStart, 0, runner.Event{Host: "fe01", Task: "service.restart"}))
+	frame := strings.Join(v.Frame(), "\n")
+	if !strings.Contains(frame, "fe01 running") {
+		t.Errorf("a host whose failure is ignored carries on:\n%s", frame)
+	}
+	v.Draw()
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	if v.host["fe01"].down {
+		t.Error("an ignored failure marked the host down")
+	}
+}
+
 func TestLastingLines(t *testing.T) {
 	var out bytes.Buffer
 	v := New(&out, Options{Now: (&clock{t0}).Now})
