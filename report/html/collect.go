@@ -49,15 +49,15 @@ func WithInventory(path string) Option { return func(c *config) { c.inventory = 
 func WithTailLines(n int) Option { return func(c *config) { c.tail = max(n, 0) } }
 
 type runInfo struct {
-	title      string
-	id         string
-	check      bool
-	started    bool
-	start, end time.Time
-	ended      bool
-	outcome    string
-	status     runner.Status
-	duration   time.Duration
+	title    string
+	id       string
+	check    bool
+	started  bool
+	start    time.Time
+	ended    bool
+	outcome  string
+	status   runner.Status
+	duration time.Duration
 }
 
 type hostInfo struct {
@@ -137,7 +137,7 @@ func (c *Collector) Emit(e runner.Event) {
 	case runner.RunStart:
 		c.run.started, c.run.start = true, e.Time
 	case runner.RunEnd:
-		c.run.ended, c.run.end = true, e.Time
+		c.run.ended = true
 		c.run.status, c.run.outcome, c.run.duration = e.Status, e.Msg, e.Duration
 	case runner.WaveStart:
 		c.waves = append(c.waves, &waveInfo{name: e.Wave, desc: e.Msg, num: e.WaveNum, hosts: e.Hosts, batches: e.Batches, start: e.Time})
@@ -318,14 +318,14 @@ var (
 	finished  = regexp.MustCompile(`^finished the configuration of ([^\s;]+)`)
 )
 
-// endRotation reads the state an lb_member task left its member in, and
-// the state it found it in when the message says so.
+// endRotation reads the state an lb_member task found its member in and the
+// state it left it in.
 func endRotation(msg string) (from, to string) {
 	if m := lbChange.FindStringSubmatch(msg); m != nil {
 		return m[1], m[2]
 	}
 	if m := lbAlready.FindStringSubmatch(msg); m != nil {
-		return "", m[1]
+		return m[1], m[1]
 	}
 	if lbForced.MatchString(msg) {
 		return "drained", "disabled"

@@ -346,7 +346,7 @@ func TestModuleMessageParsing(t *testing.T) {
 	}{
 		{"fe01 enabled -> disabled (0 sessions)", "enabled", "disabled"},
 		{"fe01 enabled -> drained (1 session)", "enabled", "drained"},
-		{"fe01 is already enabled (3 sessions)", "", "enabled"},
+		{"fe01 is already enabled (3 sessions)", "enabled", "enabled"},
 		{"fe01 disabled after drain_timeout 5m0s; cut 2 sessions", "drained", "disabled"},
 		{"would drain fe01 (3 sessions)", "", ""},
 	}
