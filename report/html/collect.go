@@ -90,16 +90,16 @@ type barKey struct{ wave, task, host string }
 
 // bar is one task on one host.
 type bar struct {
-	wave, task, module, host string
-	batch                    int
-	start, end               time.Time
-	ended                    bool
-	status                   runner.Status
-	ignored                  bool
-	attempt                  int
-	duration                 time.Duration
-	msg, err                 string
-	tail                     []string
+	wave, task, host string
+	batch            int
+	start, end       time.Time
+	ended            bool
+	status           runner.Status
+	ignored          bool
+	attempt          int
+	duration         time.Duration
+	msg, err         string
+	tail             []string
 }
 
 type traffic struct{ sent, failed int }
@@ -146,7 +146,7 @@ func (c *Collector) Emit(e runner.Event) {
 			w.ended, w.end, w.status, w.msg = true, e.Time, e.Status, e.Msg
 		}
 	case runner.HostTaskStart:
-		b := &bar{wave: e.Wave, task: e.Task, module: e.Module, host: e.Host, batch: e.Batch, start: e.Time}
+		b := &bar{wave: e.Wave, task: e.Task, host: e.Host, batch: e.Batch, start: e.Time}
 		c.bars = append(c.bars, b)
 		c.open[barKey{e.Wave, e.Task, e.Host}] = b
 	case runner.Progress:
@@ -167,7 +167,7 @@ func (c *Collector) Emit(e runner.Event) {
 		b := c.open[k]
 		if b == nil {
 			// No HostTaskStart: the task is known only by its end.
-			b = &bar{wave: e.Wave, task: e.Task, module: e.Module, host: e.Host, batch: e.Batch, start: e.Time.Add(-e.Duration)}
+			b = &bar{wave: e.Wave, task: e.Task, host: e.Host, batch: e.Batch, start: e.Time.Add(-e.Duration)}
 			c.see(b.start)
 			c.bars = append(c.bars, b)
 		}
