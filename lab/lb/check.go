@@ -64,8 +64,6 @@ func (l *LB) checkLoop(m *member) {
 		case <-l.stop:
 			return
 		case <-t.C:
-		case <-m.nudge:
-			t.Reset(l.cfg.CheckInterval)
 		}
 	}
 }

@@ -3,6 +3,7 @@ package lb_test
 import (
 	"bufio"
 	"encoding/csv"
+	"errors"
 	"io"
 	"net"
 	"net/http"
@@ -24,15 +25,18 @@ type backend struct {
 	srv     *httptest.Server
 	sick    atomic.Bool
 	fail    atomic.Int32 // status for application paths when non-zero
-	entered chan string
+	entered chan<- entry
 
 	mu    sync.Mutex
 	holds map[string]chan struct{}
 }
 
-func newBackend(t *testing.T, name string) *backend {
+// entry says a held request reached a member.
+type entry struct{ member, id string }
+
+func newBackend(t *testing.T, name string, entered chan<- entry) *backend {
 	t.Helper()
-	b := &backend{name: name, entered: make(chan string, 16), holds: map[string]chan struct{}{}}
+	b := &backend{name: name, entered: entered, holds: map[string]chan struct{}{}}
 	b.srv = httptest.NewServer(http.HandlerFunc(b.serve))
 	t.Cleanup(b.srv.Close)
 	t.Cleanup(b.releaseAll) // runs before Close
@@ -54,7 +58,7 @@ func (b *backend) serve(w http.ResponseWriter, r *http.Request) {
 			b.holds[id] = ch
 		}
 		b.mu.Unlock()
-		b.entered <- id
+		b.entered <- entry{b.name, id}
 		select {
 		case <-ch:
 		case <-r.Context().Done():
@@ -102,13 +106,14 @@ type farm struct {
 	lb       *lb.LB
 	backends map[string]*backend
 	events   chan lb.Event
+	entered  chan entry // held requests reaching any member
 }
 
 func newFarm(t *testing.T, cfg lb.Config, names ...string) *farm {
 	t.Helper()
-	f := &farm{backends: map[string]*backend{}, events: make(chan lb.Event, 1024)}
+	f := &farm{backends: map[string]*backend{}, events: make(chan lb.Event, 1024), entered: make(chan entry, 64)}
 	for _, n := range names {
-		b := newBackend(t, n)
+		b := newBackend(t, n, f.entered)
 		f.backends[n] = b
 		cfg.Members = append(cfg.Members, lb.MemberConfig{Name: n, Addr: b.addr()})
 	}
@@ -279,3 +284,5 @@ func eventually(t *testing.T, what string, cond func() bool) {
 		time.Sleep(5 * time.Millisecond)
 	}
 }
+
+func errorsIs(err, target error) bool { return errors.Is(err, target) }

@@ -188,7 +188,7 @@ func New(cfg Config) (*LB, error) {
 		if mc.CheckPath == "" {
 			mc.CheckPath = defaultPing
 		}
-		m := &member{cfg: mc, id: i + 1, lastChange: l.start, nudge: make(chan struct{}, 1), sessions: map[*session]struct{}{}}
+		m := &member{cfg: mc, id: i + 1, lastChange: l.start, sessions: map[*session]struct{}{}}
 		// HAProxy starts a server running with the lowest "up" health,
 		// shown as "UP 1/3" until its first check passes.
 		m.health, m.up = cfg.Rise, true
@@ -356,7 +356,6 @@ type member struct {
 	chkfail    int64
 	chkdown    int64
 	check      checkResult
-	nudge      chan struct{} // wakes the checker early (leaving maint)
 	sessions   map[*session]struct{}
 	c          counters
 }
@@ -423,14 +422,11 @@ func (l *LB) setAdminLocked(m *member, a Admin) {
 		m.health = 0
 	case a != Maint && m.admin == Maint:
 		// Leaving maintenance: HAProxy starts the server at the lowest
-		// "up" health and checks it at once (server.c,
-		// srv_update_status); one failed check takes it down again.
+		// "up" health (server.c, srv_update_status), in rotation at once;
+		// the next check, on its usual schedule, confirms it or takes it
+		// down.
 		to.Up = true
 		m.health = l.cfg.Rise
-		select {
-		case m.nudge <- struct{}{}:
-		default:
-		}
 	}
 	l.changeLocked(m, to)
 }

@@ -59,13 +59,7 @@ func TestDrainLetsInFlightFinish(t *testing.T) {
 	f := newFarm(t, lb.Config{}, "fe01", "fe02")
 	held := make(chan answer, 1)
 	go func() { held <- get(t, f.lb.URL()+"/hold?id=1") }()
-	var on string
-	select {
-	case <-f.backends["fe01"].entered:
-		on = "fe01"
-	case <-f.backends["fe02"].entered:
-		on = "fe02"
-	}
+	on := (<-f.entered).member
 	other := map[string]string{"fe01": "fe02", "fe02": "fe01"}[on]
 	if reply := api(t, "tcp", f.lb.APIAddr(), "set server web/"+on+" state drain"); reply != "\n" {
 		t.Fatalf("drain: %q", reply)
@@ -96,13 +90,7 @@ func TestMaintAndShutdownSessions(t *testing.T) {
 	f := newFarm(t, lb.Config{}, "fe01", "fe02")
 	held := make(chan answer, 1)
 	go func() { held <- get(t, f.lb.URL()+"/hold?id=k") }()
-	var on string
-	select {
-	case <-f.backends["fe01"].entered:
-		on = "fe01"
-	case <-f.backends["fe02"].entered:
-		on = "fe02"
-	}
+	on := (<-f.entered).member
 	// maint does not kill sessions; shutdown sessions does.
 	for _, cmd := range []string{"set server web/" + on + " state maint", "shutdown sessions server web/" + on} {
 		if reply := api(t, "tcp", f.lb.APIAddr(), cmd); reply != "\n" {
