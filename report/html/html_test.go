@@ -395,3 +395,51 @@ func TestConcurrentInputs(t *testing.T) {
 		t.Error("last traffic counters missing")
 	}
 }
+
+// Streams the runner does not emit must still give a report, not a panic:
+// the collector may be fed by a journal replay or a cancelled run.
+func TestOddStreams(t *testing.T) {
+	t0 := farmStart
+	tests := []struct {
+		name   string
+		events []runner.Event
+	}{
+		{"zero times", []runner.Event{
+			{Kind: runner.RunStart}, {Kind: runner.HostTaskStart, Host: "fe01", Task: "a.b"}, {Kind: runner.HostTaskEnd, Host: "fe01", Task: "a.b", Status: runner.StatusOK},
+		}},
+		{"end without start", []runner.Event{
+			{Kind: runner.HostTaskEnd, Time: t0, Host: "fe01", Task: "a.b", Status: runner.StatusFailed, Duration: time.Minute, Error: "boom"},
+			{Kind: runner.WaveEnd, Time: t0, Wave: "never-started", Status: runner.StatusFailed},
+		}},
+		{"time going backwards", []runner.Event{
+			{Kind: runner.RunStart, Time: t0.Add(time.Hour)},
+			{Kind: runner.WaveStart, Time: t0, Wave: "w", WaveNum: 1, Waves: 1},
+			{Kind: runner.HostTaskStart, Time: t0.Add(2 * time.Hour), Wave: "w", Host: "fe01", Task: "lb_member.x", Module: "lb_member"},
+			{Kind: runner.HostTaskEnd, Time: t0.Add(time.Minute), Wave: "w", Host: "fe01", Task: "lb_member.x", Module: "lb_member", Status: runner.StatusChanged, Msg: "fe01 enabled -> disabled (0 sessions)"},
+		}},
+		{"progress of an unknown task", []runner.Event{
+			{Kind: runner.Progress, Time: t0, Host: "fe09", Task: "lb_member.x", Module: "lb_member", Msg: "draining fe09: 1 session left"},
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := New("odd")
+			for _, e := range tt.events {
+				c.Emit(e)
+			}
+			var buf bytes.Buffer
+			if _, err := c.WriteTo(&buf); err != nil {
+				t.Fatal(err)
+			}
+			out := buf.String()
+			if !strings.HasSuffix(strings.TrimSpace(out), "</html>") {
+				t.Error("report is cut short")
+			}
+			for _, bad := range []string{`width="-`, `x="-`, "NaN", "Inf"} {
+				if strings.Contains(out, bad) {
+					t.Errorf("report has a broken coordinate %q", bad)
+				}
+			}
+		})
+	}
+}
