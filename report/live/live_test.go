@@ -414,3 +414,25 @@ func TestWriteErrorStopsDrawing(t *testing.T) {
 		t.Errorf("Err() = %v", err)
 	}
 }
+
+func TestOddStreams(t *testing.T) {
+	tests := []struct {
+		name   string
+		events []runner.Event
+		want   string
+	}{
+		{"nothing yet", nil, "osrun · apply"},
+		{"no run start", []runner.Event{{Kind: runner.Progress, Host: "fe09", Msg: "draining"}}, "fe09 waiting                    draining"},
+		{"end before start", []runner.Event{{Kind: runner.HostTaskEnd, Host: "fe01", Task: "a.b", Status: runner.StatusOK}}, "fe01 ok               0s  a.b"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			v := New(&bytes.Buffer{}, Options{Now: (&clock{t0}).Now})
+			feed(v, tt.events)
+			v.Draw()
+			if frame := strings.Join(v.Frame(), "\n"); !strings.Contains(frame, tt.want) {
+				t.Errorf("frame lacks %q:\n%s", tt.want, frame)
+			}
+		})
+	}
+}
