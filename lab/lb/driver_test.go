@@ -78,7 +78,11 @@ func TestHAProxyDriverConforms(t *testing.T) {
 // The TCP socket speaks the same protocol: one round trip of each kind.
 func TestHAProxyDriverOverTCP(t *testing.T) {
 	f := newFarm(t, lb.Config{}, "fe01", "fe02")
-	eventually(t, "fe01's first check", func() bool { st, _ := f.lb.Member("fe01"); return st.Detail == "UP" })
+	eventually(t, "the first checks", func() bool {
+		a, _ := f.lb.Member("fe01")
+		b, _ := f.lb.Member("fe02")
+		return a.Detail == "UP" && b.Detail == "UP"
+	})
 	d := haproxy.New(haproxy.Config{Network: "tcp", Address: f.lb.APIAddr(), Backend: "web"})
 	if err := d.SetState(t.Context(), "fe02", member.Drained); err != nil {
 		t.Fatal(err)

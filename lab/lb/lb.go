@@ -77,7 +77,9 @@ type Config struct {
 	Members           []MemberConfig
 	// CheckInterval is HAProxy's "inter": 100ms when zero.
 	CheckInterval time.Duration
-	// CheckTimeout bounds one check; the interval when zero.
+	// CheckTimeout bounds one check; 2s when zero. (HAProxy's default is
+	// the interval, but the lab runs on busy machines where a healthy
+	// loopback server can take longer than a short interval to answer.)
 	CheckTimeout time.Duration
 	// Rise and Fall are HAProxy's; 2 and 3 (its defaults) when zero.
 	Rise, Fall int
@@ -148,7 +150,7 @@ func New(cfg Config) (*LB, error) {
 		cfg.CheckInterval = 100 * time.Millisecond
 	}
 	if cfg.CheckTimeout <= 0 {
-		cfg.CheckTimeout = cfg.CheckInterval
+		cfg.CheckTimeout = 2 * time.Second
 	}
 	if cfg.Rise <= 0 {
 		cfg.Rise = 2
