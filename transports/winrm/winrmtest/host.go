@@ -77,6 +77,23 @@ func (h *Host) WriteFile(path string, data []byte) {
 	h.files[strings.ToLower(path)] = file{name: path, data: append([]byte(nil), data...)}
 }
 
+// AppendFile appends to a file, creating it if needed.
+func (h *Host) AppendFile(path string, data []byte) {
+	h.mkdir(parentDir(path))
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	key := strings.ToLower(path)
+	f, ok := h.files[key]
+	if !ok {
+		f.name = path
+	}
+	f.data = append(f.data, data...)
+	h.files[key] = f
+}
+
+// Remove deletes a file or a directory tree.
+func (h *Host) Remove(path string) { h.removeAll(path) }
+
 // ReadFile returns a file's content.
 func (h *Host) ReadFile(path string) ([]byte, bool) {
 	h.mu.Lock()

@@ -54,7 +54,7 @@ func TestLibraryRoundTrip(t *testing.T) {
 		ntlm bool
 	}{
 		{"basic over https", winrmtest.Options{}, false},
-		{"ntlm over http", winrmtest.Options{HTTP: true}, true},
+		{"ntlm over http", winrmtest.Options{HTTP: true, Auth: []string{winrmtest.AuthNTLM}}, true},
 		{"partial streams", winrmtest.Options{ReceiveChunk: 3}, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
