@@ -2,12 +2,11 @@ package lb_test
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"io"
 	"net"
 	"os"
-	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -15,81 +14,33 @@ import (
 	"github.com/osrun/osrun/lab/lb"
 )
 
-// realHAProxy starts the haproxy binary with the configuration the
-// simulated balancer imitates, over the farm's backends, and returns its
-// unix stats socket and frontend address. Without the binary the test is
-// skipped, loudly, except in CI where that is a failure.
+// realHAProxy starts the haproxy binary (StartReal) over the farm's
+// backends and returns its unix stats socket and frontend address. Without
+// the binary the test is skipped, loudly, except in CI where that is a
+// failure.
 func realHAProxy(t *testing.T, f *farm, names ...string) (sock, front string) {
 	t.Helper()
-	bin, err := exec.LookPath("haproxy")
-	if err != nil {
+	cfg := lb.Config{CheckInterval: 100 * time.Millisecond, Rise: 2, Fall: 3}
+	for _, n := range names {
+		cfg.Members = append(cfg.Members, lb.MemberConfig{Name: n, Addr: f.backends[n].addr()})
+	}
+	r, err := lb.StartReal(t.Context(), cfg)
+	if errors.Is(err, lb.ErrNoHAProxy) {
 		if os.Getenv("CI") == "true" {
 			t.Fatal("haproxy is not installed; CI must install the Debian haproxy package")
 		}
 		t.Skip("SKIPPING THE COMPARISON WITH A REAL HAPROXY: haproxy is not installed (apt-get install haproxy)")
 	}
-	sock = sockPath(t)
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	front = ln.Addr().String()
-	ln.Close()
-	var cfg strings.Builder
-	fmt.Fprintf(&cfg, `global
-    stats socket %s mode 600 level admin
-    stats timeout 10s
-defaults
-    mode http
-    timeout connect 1s
-    timeout client 30s
-    timeout server 30s
-frontend fe
-    bind %s
-    default_backend web
-backend web
-    balance roundrobin
-    option httpchk GET /ServiceCenter/_ping.aspx
-    option redispatch
-    retries 1
-`, sock, front)
-	for _, n := range names {
-		fmt.Fprintf(&cfg, "    server %s %s check inter 100ms rise 2 fall 3\n", n, f.backends[n].addr())
-	}
-	path := filepath.Join(filepath.Dir(sock), "haproxy.cfg")
-	if err := os.WriteFile(path, []byte(cfg.String()), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	var out bytes.Buffer
-	cmd := exec.Command(bin, "-f", path, "-db")
-	cmd.Stdout, cmd.Stderr = &out, &out
-	if err := cmd.Start(); err != nil {
-		t.Fatalf("start haproxy: %v", err)
-	}
-	exited := make(chan error, 1)
-	go func() { exited <- cmd.Wait() }()
 	t.Cleanup(func() {
-		cmd.Process.Kill()
-		<-exited
 		if t.Failed() {
-			t.Logf("haproxy output:\n%s", out.String())
+			t.Logf("haproxy output:\n%s", r.Output())
 		}
+		r.Close()
 	})
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		select {
-		case err := <-exited:
-			t.Fatalf("haproxy exited: %v\n%s", err, out.String())
-		default:
-		}
-		if _, err := os.Stat(sock); err == nil {
-			return sock, front
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("haproxy's socket never appeared\n%s", out.String())
-		}
-		time.Sleep(20 * time.Millisecond) // HAProxy's startup has no event to wait on
-	}
+	return r.SocketPath(), r.Addr()
 }
 
 // statuses returns "name=status" for every server row of show stat.
@@ -222,6 +173,13 @@ func TestMatchesRealHAProxy(t *testing.T) {
 	}
 	both("set server web/fe01 state ready;set server web/fe02 state ready;set server web/fe03 state ready")
 	settled("fe01=UP fe02=UP fe03=UP")
+	// Both name the member that answered, and both go round-robin.
+	for range 3 {
+		real, sim := get(t, "http://"+front+"/"), get(t, f.lb.URL()+"/")
+		if real.status != 200 || real.body != real.servedBy+"\n" || sim.status != 200 || sim.body != sim.servedBy+"\n" {
+			t.Errorf("GET: haproxy %+v, simulation %+v", real, sim)
+		}
+	}
 	// A failing ping: both see it go down the same way.
 	f.backends["fe03"].sick.Store(true)
 	settled("fe01=UP fe02=UP fe03=DOWN")

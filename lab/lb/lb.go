@@ -140,27 +140,7 @@ func (c *counters) response(status int) {
 // New starts a balancer: the proxy and the runtime API on free loopback
 // ports, and one health checker per member.
 func New(cfg Config) (*LB, error) {
-	if cfg.Frontend == "" {
-		cfg.Frontend = "fe"
-	}
-	if cfg.Backend == "" {
-		cfg.Backend = "web"
-	}
-	if cfg.CheckInterval <= 0 {
-		cfg.CheckInterval = 100 * time.Millisecond
-	}
-	if cfg.CheckTimeout <= 0 {
-		cfg.CheckTimeout = 2 * time.Second
-	}
-	if cfg.Rise <= 0 {
-		cfg.Rise = 2
-	}
-	if cfg.Fall <= 0 {
-		cfg.Fall = 3
-	}
-	if cfg.ServerTimeout <= 0 {
-		cfg.ServerTimeout = 30 * time.Second
-	}
+	cfg = withDefaults(cfg)
 	l := &LB{
 		cfg:    cfg,
 		start:  time.Now(),
