@@ -1,0 +1,47 @@
+// Package verify proves, before anything runs, that a playbook keeps an
+// OutSystems farm serving while it upgrades it.
+//
+// Verify (and Simulate, which also returns the Trace for `osrun plan`)
+// walks the waves, batches and tasks exactly as the runner would select
+// them (runner.Plan) and applies the Effect each module declares to a model
+// of the farm. The model starts with every front-end in rotation and
+// deployment-enabled, and tracks per host: in rotation, deployment
+// enabled, disrupted (while a disruptive task runs on it) and upgraded.
+// The hosts of a batch run each task together, so they leave rotation and
+// are disrupted together. It proves:
+//
+//  1. no disruptive task runs on a host that is in rotation;
+//  2. every zone keeps, at every step, a front-end that is in rotation and
+//     not disrupted (a host leaving rotation counts as out during the task
+//     that takes it out, and a host entering it as out until that task ends);
+//  3. the controller is upgraded only while every loaded front-end has
+//     deployment disabled, and a loaded front-end gets deployment back only
+//     once it is upgraded too (else Service Center would deploy applications
+//     its platform cannot run);
+//  4. at the end every front-end is back in rotation and deployment-enabled.
+//
+// Each violation is an error diagnostic located at the offending task (or
+// the task whose change was never undone), naming the wave, batch, host and
+// the state at that moment; a task that repeats the violation on further
+// hosts adds them to the same diagnostic.
+//
+// What is not known before the run is handled conservatively and never
+// passed silently:
+//   - a when that reads task.* results is assumed true (the task runs);
+//     that is what rules 1 to 3 need for disruptive and upgrading tasks, and
+//     for any task that changes rotation or deployment it is also reported
+//     as a "could not verify" warning, since the run may skip it;
+//   - arguments that read task.* results, and secrets (the verifier reads
+//     none), are unknown: the module's Effects is tried with every value such
+//     an argument can take (its OneOf values, true and false); if the effect
+//     differs, or Effects needs a value it cannot have, the task gets a
+//     warning and counts only as disruptive/upgrading if any variant is;
+//   - a task with check_mode = true never changes anything and has no
+//     effect; a task that drains or disables deployment with
+//     ignore_errors = true gets a warning, since a failure would let later
+//     tasks run on a host still in rotation.
+//
+// The verifier proves the successful path. A host that fails is left alone
+// by the runner; keeping the farm serving then is the job of lb_member's
+// min_in_rotation guard and the on_failure waves, not of this package.
+package verify

@@ -1,0 +1,450 @@
+package verify
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/hashicorp/hcl/v2"
+
+	"github.com/osrun/osrun/inventory"
+	"github.com/osrun/osrun/modules"
+	"github.com/osrun/osrun/runner"
+	"github.com/osrun/osrun/runner/playbook"
+)
+
+// HostState is one host's place in the farm at one step of the plan.
+type HostState struct {
+	Host     string `json:"host"`
+	Zone     string `json:"zone"`
+	Frontend bool   `json:"frontend"`
+	// InRotation is false from the start of the task that takes the host
+	// out until the end of the task that puts it back.
+	InRotation        bool `json:"in_rotation"`
+	DeploymentEnabled bool `json:"deployment_enabled"`
+	// Disrupted is true while a disruptive task runs on the host.
+	Disrupted bool `json:"disrupted"`
+	Upgraded  bool `json:"upgraded"`
+}
+
+// Step is the farm while one task runs on one batch.
+type Step struct {
+	Wave    string `json:"wave"`
+	Batch   int    `json:"batch"` // from 1
+	Batches int    `json:"batches"`
+	Task    string `json:"task"` // "<module>.<name>"
+	// Hosts are the batch's hosts the task runs on (a when that is false
+	// for a host before the run leaves it out).
+	Hosts []string `json:"hosts"`
+	// Farm is every host of the inventory, in inventory order.
+	Farm []HostState `json:"farm"`
+}
+
+// Trace is the simulated run: the farm at each step and at the end.
+type Trace struct {
+	Steps []Step      `json:"steps"`
+	End   []HostState `json:"end"`
+}
+
+// Verify proves that running pb on inv, restricted to limit as the runner
+// would (host or group names; none means every host), keeps the farm
+// serving. See the package documentation for the rules. It returns an
+// error diagnostic per violation and a warning per task it could not
+// verify; no diagnostics mean the plan is proven safe.
+func Verify(pb *playbook.Playbook, inv *inventory.Inventory, limit []string) hcl.Diagnostics {
+	_, diags := Simulate(pb, inv, limit)
+	return diags
+}
+
+// Simulate is Verify that also returns the trace of the simulated run,
+// for `osrun plan`. The trace is nil when limit names no host or group of
+// inv.
+func Simulate(pb *playbook.Playbook, inv *inventory.Inventory, limit []string) (*Trace, hcl.Diagnostics) {
+	plan, err := runner.Plan(pb, inv, limit)
+	if err != nil {
+		return nil, hcl.Diagnostics{{
+			Severity: hcl.DiagError,
+			Summary:  "Cannot verify the plan",
+			Detail:   err.Error() + ".",
+		}}
+	}
+	s := newSim(pb, inv)
+	for i, w := range pb.Waves {
+		pw := plan.Waves[i]
+		for b, names := range pw.Batches {
+			batch := make([]*hostSim, 0, len(names.Hosts))
+			for _, n := range names.Hosts {
+				batch = append(batch, s.byName[n])
+			}
+			pos := position{wave: w, batch: b + 1, batches: len(pw.Batches)}
+			for _, t := range w.Tasks {
+				pos.task = t
+				s.step(pos, batch)
+			}
+		}
+	}
+	s.end()
+	return &s.trace, s.rep.diagnostics()
+}
+
+// position is where in the plan a step is.
+type position struct {
+	wave           *playbook.Wave
+	batch, batches int
+	task           *playbook.Task
+}
+
+func (p position) String() string {
+	return fmt.Sprintf("wave %q, batch %d of %d, task %s", p.wave.Name, p.batch, p.batches, p.task.Key())
+}
+
+// brief is a further occurrence, where the wave and task are already said.
+func (p position) brief(host string) string {
+	return fmt.Sprintf("on %s in batch %d", host, p.batch)
+}
+
+// hostSim is one host of the model.
+type hostSim struct {
+	h                 *inventory.Host
+	loaded            bool
+	in, enabled       bool
+	upgraded          bool
+	disrupted         bool // during the current step only
+	leaving, entering bool // during the current step only
+	// The tasks that last took the host out of rotation and disabled its
+	// deployment, to point at when they are never undone.
+	outBy, disabledBy *playbook.Task
+	outAt, disabledAt position
+}
+
+func (hs *hostSim) serving() bool {
+	return hs.h.IsFrontend() && hs.in && !hs.leaving && !hs.disrupted
+}
+
+// describe says what the state of the host is at this step.
+func (hs *hostSim) describe() string {
+	var parts []string
+	switch {
+	case !hs.h.IsFrontend():
+		parts = append(parts, "not a front-end")
+	case hs.leaving:
+		parts = append(parts, "leaving rotation")
+	case hs.entering:
+		parts = append(parts, "entering rotation")
+	case hs.in:
+		parts = append(parts, "in rotation")
+	default:
+		parts = append(parts, "out of rotation")
+	}
+	if hs.h.IsFrontend() {
+		if hs.enabled {
+			parts = append(parts, "deployment enabled")
+		} else {
+			parts = append(parts, "deployment disabled")
+		}
+	}
+	if hs.disrupted {
+		parts = append(parts, "disrupted")
+	}
+	if hs.upgraded {
+		parts = append(parts, "upgraded")
+	} else {
+		parts = append(parts, "not upgraded")
+	}
+	return strings.Join(parts, ", ")
+}
+
+type sim struct {
+	pb     *playbook.Playbook
+	inv    *inventory.Inventory
+	hosts  []*hostSim // inventory order
+	byName map[string]*hostSim
+	// controllerUpgraded is set once an upgrading task ran on the controller.
+	controllerUpgraded bool
+	// zoneDown marks zones already reported unserved, so that one outage
+	// is one diagnostic, however many steps it lasts.
+	zoneDown map[string]bool
+	rep      *report
+	trace    Trace
+}
+
+func newSim(pb *playbook.Playbook, inv *inventory.Inventory) *sim {
+	s := &sim{pb: pb, inv: inv, byName: map[string]*hostSim{}, zoneDown: map[string]bool{}, rep: newReport()}
+	for _, h := range inv.Hosts {
+		hs := &hostSim{h: h, loaded: inv.SplitOf(h) == inventory.GroupLoaded, in: h.IsFrontend(), enabled: h.IsFrontend()}
+		s.hosts = append(s.hosts, hs)
+		s.byName[h.Name] = hs
+	}
+	return s
+}
+
+// act is a task's effect on one host.
+type act struct {
+	hs  *hostSim
+	eff modules.Effect
+}
+
+// step runs one task on one batch: evaluate, check the rules against the
+// farm while the task runs, record, then apply.
+func (s *sim) step(pos position, batch []*hostSim) {
+	var acts []act
+	for _, hs := range batch {
+		if eff, runs := s.evaluate(pos, hs); runs {
+			acts = append(acts, act{hs, eff})
+		}
+	}
+	for _, a := range acts {
+		a.hs.disrupted = a.eff.Disruptive
+		a.hs.leaving = a.hs.in && a.eff.Rotation == modules.RotationOut && a.hs.h.IsFrontend()
+		a.hs.entering = !a.hs.in && a.eff.Rotation == modules.RotationIn && a.hs.h.IsFrontend()
+	}
+	for _, a := range acts {
+		s.checkDisruptive(pos, a)
+		s.checkControllerUpgrade(pos, a)
+		s.checkReenable(pos, a)
+	}
+	s.checkZones(pos)
+
+	st := Step{Wave: pos.wave.Name, Batch: pos.batch, Batches: pos.batches, Task: pos.task.Key(), Hosts: []string{}, Farm: s.snapshot()}
+	for _, a := range acts {
+		st.Hosts = append(st.Hosts, a.hs.h.Name)
+	}
+	s.trace.Steps = append(s.trace.Steps, st)
+
+	for _, a := range acts {
+		s.apply(pos, a)
+	}
+}
+
+// evaluate decides whether the task runs on the host and with what
+// effect, as far as can be known before the run, and reports what cannot.
+func (s *sim) evaluate(pos position, hs *hostSim) (modules.Effect, bool) {
+	t := pos.task
+	if t.Def == nil || t.Def.Effects == nil || (t.CheckMode != nil && *t.CheckMode) {
+		// No declared effect, or a task that only ever checks.
+		return modules.Effect{}, true
+	}
+	ctx := s.pb.StaticEvalContext(s.inv, hs.h)
+	run, known, err := t.StaticWhen(ctx)
+	if known && !run {
+		return modules.Effect{}, false
+	}
+	args, unknown := t.StaticArgs(ctx)
+	eff, ok, why := effectOf(t.Def, args, unknown)
+	if !ok {
+		s.couldNotVerify(pos, hs, "effect", why+"; the verifier counted it as "+effectText(eff))
+	}
+	if !known && (eff.Rotation != "" || eff.Deployment != "" || eff.Upgrades) {
+		why := "its when condition depends on results of earlier tasks"
+		if err != nil {
+			why = fmt.Sprintf("its when condition cannot be evaluated before the run (%s)", err)
+		}
+		s.couldNotVerify(pos, hs, "when", why+", so the verifier assumed it runs; if it is skipped, "+effectText(eff)+" does not happen")
+	}
+	if t.IgnoreErrors && ((eff.Rotation == modules.RotationOut && hs.h.IsFrontend()) || eff.Deployment == modules.DeploymentDisabled) {
+		s.couldNotVerify(pos, hs, "ignore", "it has ignore_errors = true, so if it fails the later tasks still run on the host, which is then still "+
+			map[bool]string{true: "in rotation", false: "deployment-enabled"}[eff.Rotation == modules.RotationOut])
+	}
+	return eff, true
+}
+
+func (s *sim) couldNotVerify(pos position, hs *hostSim, kind, why string) {
+	s.rep.add(fmt.Sprintf("%p/warn/%s", pos.task, kind), finding{
+		severity: hcl.DiagWarning,
+		summary:  "Could not verify task " + pos.task.Key(),
+		subject:  pos.task.DeclRange,
+		detail:   fmt.Sprintf("In %s on %s, %s.", pos, hs.h.Name, why),
+	}, pos.brief(hs.h.Name))
+}
+
+func effectText(e modules.Effect) string {
+	var parts []string
+	switch e.Rotation {
+	case modules.RotationIn:
+		parts = append(parts, "putting the host in rotation")
+	case modules.RotationOut:
+		parts = append(parts, "taking the host out of rotation")
+	}
+	switch e.Deployment {
+	case modules.DeploymentEnabled:
+		parts = append(parts, "enabling deployment")
+	case modules.DeploymentDisabled:
+		parts = append(parts, "disabling deployment")
+	}
+	if e.Disruptive {
+		parts = append(parts, "disruptive")
+	}
+	if e.Upgrades {
+		parts = append(parts, "upgrading the platform")
+	}
+	if len(parts) == 0 {
+		return "having no effect"
+	}
+	return strings.Join(parts, ", ")
+}
+
+// Rule 1: a disruptive task only on a host out of rotation.
+func (s *sim) checkDisruptive(pos position, a act) {
+	if !a.eff.Disruptive || !a.hs.h.IsFrontend() || !a.hs.in || a.hs.leaving {
+		return
+	}
+	s.rep.add(fmt.Sprintf("%p/disruptive", pos.task), finding{
+		severity: hcl.DiagError,
+		summary:  "Disruptive task on a host in rotation",
+		subject:  pos.task.DeclRange,
+		detail: fmt.Sprintf("In %s, the task stops %s serving while the load balancer still sends it traffic (%s).",
+			pos, a.hs.h.Name, a.hs.describe()),
+		advice: "Take the host out of rotation first (lb_member with state = \"disabled\") in an earlier task or wave.",
+	}, pos.brief(a.hs.h.Name))
+}
+
+// Rule 3: the controller is upgraded only while every loaded front-end
+// has deployment disabled.
+func (s *sim) checkControllerUpgrade(pos position, a act) {
+	if !a.eff.Upgrades || !a.hs.h.HasRole(inventory.RoleController) {
+		return
+	}
+	var enabled []string
+	for _, hs := range s.hosts {
+		if hs.loaded && hs.h.IsFrontend() && hs.enabled {
+			enabled = append(enabled, hs.h.Name)
+		}
+	}
+	if len(enabled) == 0 {
+		return
+	}
+	s.rep.add(fmt.Sprintf("%p/controller", pos.task), finding{
+		severity: hcl.DiagError,
+		summary:  "Controller upgraded while loaded front-ends accept deployments",
+		subject:  pos.task.DeclRange,
+		detail: fmt.Sprintf("In %s, the controller %s is upgraded while the loaded front-ends %s still have deployment enabled: Service Center would deploy to them applications their old platform cannot run, while they serve all the traffic.",
+			pos, a.hs.h.Name, nameList(enabled)),
+		advice: "Disable deployment on the loaded front-ends (sc_frontend with deployment = \"disabled\") in an earlier wave.",
+	}, "")
+}
+
+// Rule 3, the other half: a loaded front-end gets deployment back only
+// once it runs the platform the controller was upgraded to.
+func (s *sim) checkReenable(pos position, a act) {
+	hs := a.hs
+	if a.eff.Deployment != modules.DeploymentEnabled || !hs.loaded || !hs.h.IsFrontend() || hs.enabled || hs.upgraded || a.eff.Upgrades || !s.controllerUpgraded {
+		return
+	}
+	s.rep.add(fmt.Sprintf("%p/reenable", pos.task), finding{
+		severity: hcl.DiagError,
+		summary:  "Deployment enabled before the front-end is upgraded",
+		subject:  pos.task.DeclRange,
+		detail: fmt.Sprintf("In %s, deployment is enabled on the loaded front-end %s (%s) after the controller was upgraded: Service Center would deploy to it applications its old platform cannot run.",
+			pos, hs.h.Name, hs.describe()),
+		advice: "Enable deployment only after the task that upgrades the host.",
+	}, pos.brief(hs.h.Name))
+}
+
+// Rule 2: every zone keeps a front-end in rotation and not disrupted.
+func (s *sim) checkZones(pos position) {
+	for _, z := range s.inv.Zones {
+		var fe []*hostSim
+		serving := false
+		for _, h := range z.Hosts {
+			if hs := s.byName[h.Name]; h.IsFrontend() {
+				fe = append(fe, hs)
+				serving = serving || hs.serving()
+			}
+		}
+		if len(fe) == 0 {
+			continue
+		}
+		if serving {
+			s.zoneDown[z.Name] = false
+			continue
+		}
+		if s.zoneDown[z.Name] {
+			continue // the same outage, already reported
+		}
+		s.zoneDown[z.Name] = true
+		states := make([]string, len(fe))
+		for i, hs := range fe {
+			states[i] = hs.h.Name + " " + hs.describe()
+		}
+		s.rep.add(fmt.Sprintf("%p/zone/%s", pos.task, z.Name), finding{
+			severity: hcl.DiagError,
+			summary:  "Zone left without a serving front-end",
+			subject:  pos.task.DeclRange,
+			detail: fmt.Sprintf("During %s, zone %q has no front-end in rotation and serving: %s.",
+				pos, z.Name, strings.Join(states, "; ")),
+			advice: "Keep part of the zone's front-ends in rotation: drain and upgrade the updating and the loaded sets in separate waves, or use serial to take fewer hosts at a time.",
+		}, "")
+	}
+}
+
+// apply records the task's effect once it has ended on the batch.
+func (s *sim) apply(pos position, a act) {
+	hs := a.hs
+	hs.disrupted, hs.leaving, hs.entering = false, false, false
+	if hs.h.IsFrontend() {
+		switch a.eff.Rotation {
+		case modules.RotationIn:
+			hs.in = true
+		case modules.RotationOut:
+			hs.in, hs.outBy, hs.outAt = false, pos.task, pos
+		}
+		switch a.eff.Deployment {
+		case modules.DeploymentEnabled:
+			hs.enabled = true
+		case modules.DeploymentDisabled:
+			hs.enabled, hs.disabledBy, hs.disabledAt = false, pos.task, pos
+		}
+	}
+	if a.eff.Upgrades {
+		hs.upgraded = true
+		if hs.h.HasRole(inventory.RoleController) {
+			s.controllerUpgraded = true
+		}
+	}
+}
+
+// end checks rule 4: every front-end back in rotation and
+// deployment-enabled, pointing at the task whose change stayed.
+func (s *sim) end() {
+	for _, hs := range s.hosts {
+		if !hs.h.IsFrontend() {
+			continue
+		}
+		if !hs.in {
+			s.rep.add(fmt.Sprintf("%p/end/rotation", hs.outBy), finding{
+				severity: hcl.DiagError,
+				summary:  "Front-end left out of rotation",
+				subject:  hs.outBy.DeclRange,
+				detail: fmt.Sprintf("At the end of the playbook, %s is still out of rotation: %s took it out and no later task puts it back.",
+					hs.h.Name, hs.outAt),
+				advice: "Add a task lb_member with state = \"enabled\" for these hosts in a later wave.",
+			}, "on "+hs.h.Name)
+		}
+		if !hs.enabled {
+			s.rep.add(fmt.Sprintf("%p/end/deployment", hs.disabledBy), finding{
+				severity: hcl.DiagError,
+				summary:  "Front-end left with deployment disabled",
+				subject:  hs.disabledBy.DeclRange,
+				detail: fmt.Sprintf("At the end of the playbook, %s still has deployment disabled in Service Center: %s disabled it and no later task enables it again.",
+					hs.h.Name, hs.disabledAt),
+				advice: "Add a task sc_frontend with deployment = \"enabled\" for these hosts once they are upgraded.",
+			}, "on "+hs.h.Name)
+		}
+	}
+	s.trace.End = s.snapshot()
+}
+
+func (s *sim) snapshot() []HostState {
+	out := make([]HostState, len(s.hosts))
+	for i, hs := range s.hosts {
+		out[i] = HostState{
+			Host:              hs.h.Name,
+			Zone:              hs.h.Zone,
+			Frontend:          hs.h.IsFrontend(),
+			InRotation:        hs.h.IsFrontend() && hs.in && !hs.leaving,
+			DeploymentEnabled: hs.h.IsFrontend() && hs.enabled,
+			Disrupted:         hs.disrupted,
+			Upgraded:          hs.upgraded,
+		}
+	}
+	return out
+}
