@@ -53,7 +53,7 @@ func (c *Conn) upload(ctx context.Context, u transports.Upload) error {
 	}
 	src := newUploadReader(u.Src, u.Size, want)
 	var stdout, stderr bytes.Buffer
-	code, err := c.exec(ctx, script, src, &stdout, &stderr)
+	code, err := c.exec(ctx, script, src, ownStdin, &stdout, &stderr)
 	if src.err != nil {
 		// The script got no digest line and removed its temporary file.
 		return fmt.Errorf("read source: %w", src.err)
@@ -79,7 +79,7 @@ func (c *Conn) remoteSHA256(ctx context.Context, path string) (string, error) {
 		return "", err
 	}
 	var stdout, stderr bytes.Buffer
-	code, err := c.exec(ctx, script, nil, &stdout, &stderr)
+	code, err := c.exec(ctx, script, nil, ownStdin, &stdout, &stderr)
 	if err != nil {
 		return "", err
 	}

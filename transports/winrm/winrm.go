@@ -69,6 +69,7 @@ func (d *Dialer) Dial(ctx context.Context, h *inventory.Host) (transports.Conn, 
 type Conn struct {
 	name           string
 	ws             *wsman
+	conns          *tracker
 	commandTimeout time.Duration
 	cleanupTimeout time.Duration
 	maxCommandLine int
@@ -98,6 +99,8 @@ func Dial(ctx context.Context, h *inventory.Host, opts Options) (*Conn, error) {
 	for _, w := range warnings {
 		warn(fmt.Sprintf("winrm %s: %s", name, w))
 	}
+	conns := newTracker(ep.dial)
+	ep.dial = conns.Dial
 	ws, err := newWSMan(ep)
 	if err != nil {
 		return nil, fmt.Errorf("winrm %s: %w", name, err)
@@ -105,6 +108,7 @@ func Dial(ctx context.Context, h *inventory.Host, opts Options) (*Conn, error) {
 	c := &Conn{
 		name:           name,
 		ws:             ws,
+		conns:          conns,
 		commandTimeout: h.WinRM.CommandTimeout,
 		cleanupTimeout: opts.CleanupTimeout,
 		maxCommandLine: opts.MaxCommandLine,
@@ -116,6 +120,7 @@ func Dial(ctx context.Context, h *inventory.Host, opts Options) (*Conn, error) {
 		c.maxCommandLine = maxCommandLine
 	}
 	if err := c.probe(ctx, ep.auth); err != nil {
+		conns.closeAll()
 		return nil, fmt.Errorf("winrm %s: %w", name, err)
 	}
 	return c, nil
@@ -249,11 +254,15 @@ func endpointFor(h *inventory.Host, opts Options) (endpoint, []string, error) {
 func (c *Conn) Shell() string { return "powershell" }
 
 // Close implements transports.Conn. Shells live only as long as a command,
-// so there is nothing to release on the host.
+// so there is nothing to release on the host; Close drops the idle HTTP
+// connections.
 func (c *Conn) Close() error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.closed = true
+	if !c.closed {
+		c.closed = true
+		c.conns.closeAll()
+	}
 	return nil
 }
 
@@ -281,7 +290,7 @@ func (c *Conn) Run(ctx context.Context, cmd *transports.Cmd) error {
 	if err != nil {
 		return fmt.Errorf("winrm %s: %w", c.name, err)
 	}
-	code, err := c.exec(ctx, script, cmd.Stdin, cmd.Stdout, cmd.Stderr)
+	code, err := c.exec(ctx, script, cmd.Stdin, callerStdin, cmd.Stdout, cmd.Stderr)
 	if err != nil {
 		return fmt.Errorf("winrm %s: run: %w", c.name, err)
 	}
@@ -319,9 +328,26 @@ type receiveResult struct {
 	err  error
 }
 
+// sendError is a failed Send: the command may wait for input forever.
+type sendError struct{ err error }
+
+func (e *sendError) Error() string { return "send stdin: " + e.err.Error() }
+func (e *sendError) Unwrap() error { return e.err }
+
+// stdinMode says whether exec may return while stdin is still being read.
+type stdinMode int
+
+const (
+	// callerStdin may block forever (an unclosed pipe); like os/exec
+	// without WaitDelay it is left behind once the command is over.
+	callerStdin stdinMode = iota
+	// ownStdin is osrun's own reader, inspected after exec returns.
+	ownStdin
+)
+
 // exec runs a PowerShell script in a new shell and returns its exit code.
 // An error means the exit code is unknown.
-func (c *Conn) exec(ctx context.Context, script string, stdin io.Reader, stdout, stderr io.Writer) (int, error) {
+func (c *Conn) exec(ctx context.Context, script string, stdin io.Reader, mode stdinMode, stdout, stderr io.Writer) (int, error) {
 	if c.commandTimeout > 0 {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, c.commandTimeout)
@@ -355,12 +381,12 @@ func (c *Conn) exec(ctx context.Context, script string, stdin io.Reader, stdout,
 		return -1, fmt.Errorf("create shell: %w", describe(err))
 	}
 	if err := ctx.Err(); err != nil {
-		_ = c.ws.deleteShell(shellID)
+		c.cleanup(func() { _ = c.ws.deleteShell(shellID) })
 		return -1, err
 	}
 	cmdID, err := c.ws.command(shellID, line)
 	if err != nil {
-		_ = c.ws.deleteShell(shellID)
+		c.cleanup(func() { _ = c.ws.deleteShell(shellID) })
 		return -1, fmt.Errorf("start command: %w", describe(err))
 	}
 
@@ -383,42 +409,78 @@ func (c *Conn) exec(ctx context.Context, script string, stdin io.Reader, stdout,
 			}
 		}
 	}()
+	// Whatever happens, the feeder is told to stop; for osrun's own
+	// readers exec also waits for it, so they can be inspected safely.
+	feedErr := error(nil)
+	feedDone := false
+	defer func() {
+		close(stop)
+		if mode == ownStdin && !feedDone {
+			<-fed
+		}
+	}()
 
-	select {
-	case r := <-received:
-		close(stop)
-		_ = c.ws.deleteShell(shellID)
-		if r.err != nil {
-			return -1, fmt.Errorf("receive output: %w: %w", transports.ErrConnectionLost, describe(r.err))
-		}
-		if err := errText.Flush(); err != nil {
-			return -1, fmt.Errorf("write stderr: %w", err)
-		}
+	for {
 		select {
-		case err := <-fed:
-			if err != nil && r.code == 0 {
-				return -1, err
+		case r := <-received:
+			if r.err != nil {
+				c.cleanup(func() { _ = c.ws.deleteShell(shellID) })
+				return -1, fmt.Errorf("receive output: %w: %w", transports.ErrConnectionLost, describe(r.err))
 			}
-		default: // stdin still blocked in the caller's reader; the command is over
+			_ = c.ws.deleteShell(shellID)
+			if err := errText.Flush(); err != nil {
+				return -1, fmt.Errorf("write stderr: %w", err)
+			}
+			if !feedDone {
+				select {
+				case feedErr = <-fed:
+					feedDone = true
+				default: // stdin still being read; the command is over anyway
+				}
+			}
+			// The exit code is known; only a failure to read the caller's
+			// stdin is worth reporting, and only if the script "succeeded"
+			// on truncated input.
+			var se *sendError
+			if feedErr != nil && !errors.As(feedErr, &se) && r.code == 0 {
+				return -1, feedErr
+			}
+			return r.code, nil
+		case feedErr = <-fed:
+			feedDone = true
+			var se *sendError
+			if !errors.As(feedErr, &se) {
+				continue // end of input, or the caller's reader failed: let the command finish
+			}
+			outGate.shut()
+			errGate.shut()
+			c.abort(shellID, cmdID)
+			return -1, fmt.Errorf("%w: %w", transports.ErrConnectionLost, describe(feedErr))
+		case <-ctx.Done():
+			outGate.shut()
+			errGate.shut()
+			c.abort(shellID, cmdID)
+			return -1, ctx.Err()
 		}
-		return r.code, nil
-	case <-ctx.Done():
-		close(stop)
-		outGate.shut()
-		errGate.shut()
-		c.abort(shellID, cmdID)
-		return -1, ctx.Err()
 	}
 }
 
-// abort terminates the command and deletes its shell, waiting at most
-// cleanupTimeout: the HTTP calls themselves cannot be interrupted.
+// abort terminates the command and deletes its shell.
 func (c *Conn) abort(shellID, cmdID string) {
+	c.cleanup(func() {
+		_ = c.ws.signalTerminate(shellID, cmdID)
+		_ = c.ws.deleteShell(shellID)
+	})
+}
+
+// cleanup runs f, waiting at most cleanupTimeout: the library's HTTP calls
+// cannot be interrupted, and a host that stopped answering must not hold
+// the caller for a full HTTP timeout.
+func (c *Conn) cleanup(f func()) {
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		_ = c.ws.signalTerminate(shellID, cmdID)
-		_ = c.ws.deleteShell(shellID)
+		f()
 	}()
 	t := time.NewTimer(c.cleanupTimeout)
 	defer t.Stop()
@@ -432,7 +494,10 @@ func (c *Conn) abort(shellID, cmdID string) {
 // stdin at once: PowerShell reading $input would otherwise wait forever.
 func (c *Conn) feed(shellID, cmdID string, r io.Reader, stop <-chan struct{}, fed chan<- error) {
 	if r == nil {
-		_ = c.ws.send(shellID, cmdID, nil, true)
+		if err := c.ws.send(shellID, cmdID, nil, true); err != nil {
+			fed <- &sendError{err}
+			return
+		}
 		fed <- nil
 		return
 	}
@@ -447,14 +512,17 @@ func (c *Conn) feed(shellID, cmdID string, r io.Reader, stop <-chan struct{}, fe
 		}
 		if n > 0 {
 			if err := c.ws.send(shellID, cmdID, buf[:n], false); err != nil {
-				fed <- fmt.Errorf("send stdin: %w", describe(err))
+				fed <- &sendError{err}
 				return
 			}
 		}
 		if rerr != nil {
-			// End of input either way; a read error leaves the script
-			// without the rest, which scripts/upload.ps1 detects.
-			_ = c.ws.send(shellID, cmdID, nil, true)
+			// End of input either way; after a read error the script
+			// misses the rest, which scripts/upload.ps1 detects.
+			if err := c.ws.send(shellID, cmdID, nil, true); err != nil {
+				fed <- &sendError{err}
+				return
+			}
 			if rerr == io.EOF {
 				fed <- nil
 			} else {

@@ -14,6 +14,7 @@ import (
 
 	"github.com/osrun/osrun/inventory"
 	"github.com/osrun/osrun/transports"
+	"github.com/osrun/osrun/transports/transporttest"
 	"github.com/osrun/osrun/transports/winrm"
 	"github.com/osrun/osrun/transports/winrm/winrmtest"
 )
@@ -168,13 +169,16 @@ func TestFaults(t *testing.T) {
 			"start command: ws-management fault w:InternalError", false},
 		{"Receive", winrmtest.Fault{Subcode: "w:InvalidSelectors", Code: 2150858843, Message: "The request for the Windows Remote Shell with ShellId X failed because the shell was not found on the server."},
 			"shell was not found", true},
+		// The command reads stdin to its end, which never comes.
+		{"Send", winrmtest.Fault{Subcode: "w:InternalError", Code: 2150858843, Message: "The request for the Windows Remote Shell failed."},
+			"send stdin: ws-management fault", true},
 	} {
 		t.Run(tc.op, func(t *testing.T) {
 			srv := winrmtest.NewServer(t, winrmtest.Options{Password: password})
 			c := dial(t, hostFor(t, srv, ""))
 			srv.InjectFault(tc.op, tc.fault)
 			var out bytes.Buffer
-			err := c.Run(t.Context(), &transports.Cmd{Command: "[Console]::Out.Write('x')", Stdout: &out})
+			err := c.Run(t.Context(), &transports.Cmd{Command: transporttest.PSCat, Stdout: &out})
 			if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
 				t.Fatalf("Run = %v, want error containing %q", err, tc.wantErr)
 			}
