@@ -136,11 +136,16 @@ type InRotation struct {
 
 // Sample feeds the monitor by polling a balancer every interval until ctx
 // is done, for balancers without a change hook (a real HAProxy read through
-// osrun's driver). A violation shorter than the interval can be missed:
-// prefer the hooks when there are some. It returns ctx's error, or read's.
+// osrun's driver). A sample only says where a member was when it was read:
+// when one shows a member out of rotation, a violation that began after the
+// previous sample is dropped, since the member may have left rotation
+// before it began (a drain just before a stop). So sampling misses
+// violations shorter than the interval or that close to a change: prefer
+// the hooks when there are some. It returns ctx's error, or read's.
 func (m *Monitor) Sample(ctx context.Context, every time.Duration, read func(context.Context) ([]InRotation, error)) error {
 	t := time.NewTicker(every)
 	defer t.Stop()
+	var prev time.Time
 	for {
 		rot, err := read(ctx)
 		if err != nil {
@@ -151,12 +156,30 @@ func (m *Monitor) Sample(ctx context.Context, every time.Duration, read func(con
 		}
 		now := time.Now()
 		for _, r := range rot {
-			m.Rotation(now, r.Member, r.In)
+			m.sampled(prev, now, r.Member, r.In)
 		}
+		prev = now
 		select {
 		case <-ctx.Done():
 			return ctx.Err()
 		case <-t.C:
 		}
 	}
+}
+
+func (m *Monitor) sampled(prev, now time.Time, member string, in bool) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	v := m.viewLocked(member)
+	if !in && !v.outOfRotation && v.open >= 0 && m.violations[v.open].From.After(prev) {
+		m.violations = slices.Delete(m.violations, v.open, v.open+1)
+		for _, other := range m.members {
+			if other.open > v.open {
+				other.open--
+			}
+		}
+		v.open = -1
+	}
+	v.outOfRotation = !in
+	m.updateLocked(now, member, v)
 }

@@ -1,8 +1,11 @@
 package traffic_test
 
 import (
+	"context"
+	"errors"
 	"strings"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/osrun/osrun/lab/traffic"
@@ -87,5 +90,44 @@ func TestMonitorBounded(t *testing.T) {
 	vs, dropped := m.Violations()
 	if len(vs) != 2 || dropped != 1 {
 		t.Errorf("kept %d, dropped %d; want 2 and 1", len(vs), dropped)
+	}
+}
+
+func TestMonitorSample(t *testing.T) {
+	tests := []struct {
+		name string
+		// rotation per sample; down is set just before the second sample
+		samples []bool
+		want    int
+	}{
+		{"drained between samples, then stopped: not a violation", []bool{true, false, false}, 0},
+		{"stopped while still seen in rotation: a violation", []bool{true, true, false}, 1},
+		{"never taken out: an open violation", []bool{true, true, true}, 1},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				m := traffic.NewMonitor(0)
+				ctx, cancel := context.WithCancel(t.Context())
+				calls := 0
+				read := func(context.Context) ([]traffic.InRotation, error) {
+					calls++
+					if calls > len(tt.samples) {
+						cancel()
+						return nil, ctx.Err()
+					}
+					if calls == 2 {
+						m.Frontend(time.Now(), "fe01", true, false)
+					}
+					return []traffic.InRotation{{Member: "fe01", In: tt.samples[calls-1]}, {Member: "fe02", In: true}}, nil
+				}
+				if err := m.Sample(ctx, 10*time.Millisecond, read); !errors.Is(err, context.Canceled) {
+					t.Fatalf("Sample = %v", err)
+				}
+				if vs, _ := m.Violations(); len(vs) != tt.want {
+					t.Errorf("violations %v, want %d", vs, tt.want)
+				}
+			})
+		})
 	}
 }
