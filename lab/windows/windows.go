@@ -58,7 +58,7 @@ type Config struct {
 	InstallTime time.Duration
 	// Controller says the Deployment Controller Service is installed here.
 	Controller bool
-	// User and Password are the NTLM credentials the endpoint accepts;
+	// User and Password are the credentials the endpoint accepts;
 	// user "Administrator" when empty. Password is required.
 	User, Password string
 	// Platform receives the effects; nil drops them.
@@ -87,7 +87,10 @@ type service struct {
 }
 
 // Start starts the endpoint on a free loopback port, over HTTPS signed by
-// its own CA (CAPEM), with NTLM.
+// its own CA (CAPEM), with Basic authentication (safe inside TLS). NTLM is
+// left out: through winrmtest it fails now and then under load (a 401 or
+// "shell not found" on the stdin Send), which the lab must not mistake for
+// an upgrade problem.
 func Start(cfg Config) (*Host, error) {
 	if cfg.Name == "" || cfg.Password == "" {
 		return nil, errors.New("windows host: name and password are required")
@@ -110,7 +113,7 @@ func Start(cfg Config) (*Host, error) {
 		return strings.HasPrefix(id, "installer/") || strings.HasPrefix(id, "service/")
 	}, h.run)
 	srv, err := winrmtest.Start(winrmtest.Options{
-		Auth:     []string{winrmtest.AuthNTLM},
+		Auth:     []string{winrmtest.AuthBasic},
 		User:     cfg.User,
 		Password: cfg.Password,
 		Handler:  h.fs,
