@@ -87,3 +87,11 @@ func TestConformanceOpenSSH(t *testing.T) {
 	f := d.fixture(t, "fe-openssh")
 	transporttest.Run(t, func(t *testing.T) transports.Conn { return f.dial(t) })
 }
+
+// TestUploadWithoutSFTPOpenSSH: the upload tests again on a server without
+// the SFTP subsystem (the in-process server has none either).
+func TestUploadWithoutSFTPOpenSSH(t *testing.T) {
+	d := startSSHD(t, sshdConfig{NoSFTP: true})
+	f := d.fixture(t, "fe-nosftp")
+	transporttest.RunUpload(t, func(t *testing.T) transports.Conn { return f.dial(t) })
+}

@@ -36,6 +36,9 @@ type Options struct {
 	// KnownHosts is the known_hosts file used when a host names none.
 	// Empty means ~/.ssh/known_hosts.
 	KnownHosts string
+	// DisableSFTP makes uploads stream into cat even when the server
+	// offers SFTP.
+	DisableSFTP bool
 }
 
 func (o Options) warn(msg string) {

@@ -5,38 +5,52 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"hash"
 	"io"
+	"os"
 	"path"
 	"strings"
 	"sync"
 
+	"github.com/pkg/sftp"
+
 	"github.com/osrun/osrun/transports"
 )
 
-// Upload streams u.Src into a temporary file next to u.Dst with cat,
-// compares the SHA-256 that sha256sum computes on the host with the one
-// computed while sending, then sets the mode and renames the file over
-// u.Dst. It needs nothing on the host but a POSIX shell and coreutils, so
-// hosts without SFTP work too. When u.SHA256 is set and u.Dst already has
-// that digest, nothing is sent (installers are large).
+// Upload writes u.Src to a temporary file next to u.Dst, checks that the
+// SHA-256 computed on the host (sha256sum, reading the file back) equals
+// the one computed while sending, then sets the mode and renames the file
+// over u.Dst, so readers see the old file or the new one, never a part.
+//
+// The bytes travel over SFTP when the server offers it (faster: requests
+// are pipelined), otherwise they are streamed into cat, which needs nothing
+// on the host but a POSIX shell; with become they always go through cat
+// under sudo. When u.SHA256 is set and u.Dst already has that digest,
+// nothing is sent (installers are large).
 func (c *Conn) Upload(ctx context.Context, u transports.Upload) error {
 	if u.Dst == "" {
 		return fmt.Errorf("ssh %s: upload: no destination", c.host.Name)
 	}
+	if err := c.upload(ctx, u); err != nil {
+		return fmt.Errorf("upload %s: %w", u.Dst, err)
+	}
+	return nil
+}
+
+func (c *Conn) upload(ctx context.Context, u transports.Upload) error {
 	mode := u.Mode.Perm()
 	if mode == 0 {
 		mode = 0o644
 	}
 	m := fmt.Sprintf("%04o", mode)
 	dst := Quote(u.Dst)
-	want := strings.ToLower(u.SHA256)
-	if want != "" {
+	if want := strings.ToLower(u.SHA256); want != "" {
 		var out bytes.Buffer
-		check := fmt.Sprintf("if [ -f %s ] && [ \"$(sha256sum < %s | cut -c1-64)\" = %s ]; then chmod %s %s && echo same; fi", dst, dst, Quote(want), m, dst)
+		check := fmt.Sprintf("if [ -f %s ] && [ \"$(%s)\" = %s ]; then chmod %s %s && echo same; fi", dst, sha256Command(u.Dst), Quote(want), m, dst)
 		if err := c.Run(ctx, &transports.Cmd{Command: check, Stdout: &out}); err != nil {
-			return fmt.Errorf("upload %s: compare with the existing file: %w", u.Dst, err)
+			return fmt.Errorf("compare with the existing file: %w", err)
 		}
 		if strings.TrimSpace(out.String()) == "same" {
 			return nil
@@ -44,32 +58,101 @@ func (c *Conn) Upload(ctx context.Context, u transports.Upload) error {
 	}
 
 	tmp := path.Join(path.Dir(u.Dst), "."+path.Base(u.Dst)+".osrun-"+nonce())
-	h := sha256.New()
-	src := &countingReader{r: u.Src, h: h}
+	size := u.Size
+	if size <= 0 {
+		size = -1
+	}
+	src := &countingReader{r: u.Src, h: sha256.New(), size: size}
+	err := c.send(ctx, src, tmp)
 	var remote bytes.Buffer
-	send := fmt.Sprintf("umask 077 && cat > %s && sha256sum < %s | cut -c1-64", Quote(tmp), Quote(tmp))
-	err := c.Run(ctx, &transports.Cmd{Command: send, Stdin: src, Stdout: &remote})
 	if err == nil {
-		err = verify(src, h, u, strings.TrimSpace(remote.String()))
+		err = c.Run(ctx, &transports.Cmd{Command: sha256Command(tmp), Stdout: &remote})
+	}
+	if err == nil {
+		err = verify(src, u, strings.TrimSpace(remote.String()))
 	}
 	if err == nil {
 		err = c.Run(ctx, &transports.Cmd{Command: fmt.Sprintf("chmod %s %s && mv -f %s %s", m, Quote(tmp), Quote(tmp), dst)})
 	}
 	if err != nil {
-		// The command may have been cancelled: clean up on our own time.
+		// ctx may be why we failed: clean up on our own, bounded, time.
 		cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), killTimeout)
 		defer cancel()
 		c.Run(cctx, &transports.Cmd{Command: "rm -f " + Quote(tmp)})
-		return fmt.Errorf("upload %s: %w", u.Dst, err)
+		return err
 	}
 	return nil
 }
 
-func verify(src *countingReader, h hash.Hash, u transports.Upload, remote string) error {
+// sha256Command prints the hex SHA-256 of the file at p. OpenSSL's digest
+// is several times faster than coreutils' sha256sum where the CPU has SHA
+// instructions, which matters for installers; sha256sum is the fallback.
+// Either way a wrong digest only makes the upload fail.
+func sha256Command(p string) string {
+	return "if command -v openssl >/dev/null 2>&1; then openssl dgst -sha256 -r; else sha256sum; fi < " + Quote(p) + " | cut -c1-64"
+}
+
+// errNoSFTP means the server has no SFTP subsystem: use cat instead.
+var errNoSFTP = errors.New("no sftp subsystem")
+
+// send writes src to tmp on the host, over SFTP if possible.
+func (c *Conn) send(ctx context.Context, src *countingReader, tmp string) error {
+	if !c.host.SSH.Become && !c.opts.DisableSFTP {
+		err := c.sendSFTP(ctx, src, tmp)
+		if !errors.Is(err, errNoSFTP) {
+			return err
+		}
+	}
+	// umask: the file is private until it has its final mode.
+	return c.Run(ctx, &transports.Cmd{Command: "umask 077 && cat > " + Quote(tmp), Stdin: src})
+}
+
+func (c *Conn) sendSFTP(ctx context.Context, src *countingReader, tmp string) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	c.mu.Lock()
+	if c.closed {
+		c.mu.Unlock()
+		return fmt.Errorf("ssh %s: connection closed", c.host.Name)
+	}
+	cl := c.clients[len(c.clients)-1]
+	c.mu.Unlock()
+	sc, err := sftp.NewClient(cl, sftp.UseConcurrentWrites(true))
+	if err != nil {
+		// No subsystem, or a dead connection that Run will redial.
+		return errNoSFTP
+	}
+	defer sc.Close()
+	// sftp calls take no context: closing the client aborts them.
+	stop := context.AfterFunc(ctx, func() { sc.Close() })
+	defer stop()
+	f, err := sc.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL)
+	if err == nil {
+		err = f.Chmod(0o600)
+		if err == nil {
+			_, err = f.ReadFrom(src)
+		}
+		if cerr := f.Close(); err == nil {
+			err = cerr
+		}
+	}
+	if ctx.Err() != nil {
+		return ctx.Err()
+	}
+	if err != nil {
+		return fmt.Errorf("sftp write %s: %w", tmp, err)
+	}
+	return nil
+}
+
+func verify(src *countingReader, u transports.Upload, remote string) error {
 	src.mu.Lock()
 	defer src.mu.Unlock()
-	local := hex.EncodeToString(h.Sum(nil))
+	local := hex.EncodeToString(src.h.Sum(nil))
 	switch {
+	case src.err != nil:
+		return fmt.Errorf("read source: %w", src.err)
 	case u.Size > 0 && src.n != u.Size:
 		return fmt.Errorf("source gave %d bytes, want %d", src.n, u.Size)
 	case u.SHA256 != "" && !strings.EqualFold(local, u.SHA256):
@@ -80,12 +163,15 @@ func verify(src *countingReader, h hash.Hash, u transports.Upload, remote string
 	return nil
 }
 
-// countingReader hashes and counts what passes through it.
+// countingReader hashes and counts what passes through it, and remembers
+// a read error, so a failing source can never pass for a short file.
 type countingReader struct {
-	mu sync.Mutex // Run may still copy from it when it returns
-	r  io.Reader
-	h  hash.Hash
-	n  int64
+	mu   sync.Mutex // the copy may still run when the upload gives up
+	r    io.Reader
+	h    hash.Hash
+	n    int64
+	size int64 // expected size, -1 if unknown
+	err  error
 }
 
 func (c *countingReader) Read(p []byte) (int, error) {
@@ -94,5 +180,11 @@ func (c *countingReader) Read(p []byte) (int, error) {
 	n, err := c.r.Read(p)
 	c.h.Write(p[:n])
 	c.n += int64(n)
+	if err != nil && err != io.EOF && c.err == nil {
+		c.err = err
+	}
 	return n, err
 }
+
+// Size tells sftp how much to expect; -1 asks for full concurrency.
+func (c *countingReader) Size() int64 { return c.size }

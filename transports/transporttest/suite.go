@@ -43,6 +43,14 @@ func Run(t *testing.T, open func(t *testing.T) transports.Conn) {
 	t.Run("Close", s.testClose)
 }
 
+// RunUpload runs only the upload tests, for a transport with several ways
+// of uploading.
+func RunUpload(t *testing.T, open func(t *testing.T) transports.Conn) {
+	t.Helper()
+	s := &suite{open: open}
+	s.testUpload(t)
+}
+
 type suite struct {
 	open func(t *testing.T) transports.Conn
 }

@@ -36,6 +36,8 @@ type Config struct {
 	// Ports is how many ports sshd listens on (default 1), so one sshd can
 	// stand for several hosts.
 	Ports int
+	// NoSFTP leaves out the sftp subsystem, like a hardened host.
+	NoSFTP bool
 }
 
 // Server is a running sshd.
@@ -141,8 +143,7 @@ AllowTcpForwarding yes
 MaxSessions 100
 MaxStartups 200
 LogLevel INFO
-Subsystem sftp internal-sftp
-`, cfg.Extra, ports.String(), hostKeyFile, filepath.Join(dir, "sshd.pid"), filepath.Join(dir, "authorized_keys"))
+%s`, cfg.Extra, ports.String(), hostKeyFile, filepath.Join(dir, "sshd.pid"), filepath.Join(dir, "authorized_keys"), sftpLine(cfg.NoSFTP))
 		if err := os.WriteFile(conf, []byte(text), 0o600); err != nil {
 			t.Fatal(err)
 		}
@@ -218,4 +219,11 @@ func (s *Server) Log() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.log.String()
+}
+
+func sftpLine(off bool) string {
+	if off {
+		return ""
+	}
+	return "Subsystem sftp internal-sftp\n"
 }
