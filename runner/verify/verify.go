@@ -219,26 +219,30 @@ func (s *sim) step(pos position, batch []*hostSim) {
 // effect, as far as can be known before the run, and reports what cannot.
 func (s *sim) evaluate(pos position, hs *hostSim) (modules.Effect, bool) {
 	t := pos.task
-	if t.Def == nil || t.Def.Effects == nil || (t.CheckMode != nil && *t.CheckMode) {
-		// No declared effect, or a task that only ever checks.
-		return modules.Effect{}, true
-	}
 	ctx := s.pb.StaticEvalContext(s.inv, hs.h)
 	run, known, err := t.StaticWhen(ctx)
 	if known && !run {
 		return modules.Effect{}, false
 	}
-	args, unknown := t.StaticArgs(ctx)
-	eff, ok, why := effectOf(t.Def, args, unknown)
+	var eff modules.Effect
+	ok, why := true, ""
+	if t.Def != nil && (t.CheckMode == nil || !*t.CheckMode) {
+		// A task that only ever checks changes nothing.
+		args, unknown := t.StaticArgs(ctx)
+		eff, ok, why = effectOf(t.Def, args, unknown)
+	}
 	if !ok {
 		s.couldNotVerify(pos, hs, "effect", why+"; the verifier counted it as "+effectText(eff))
 	}
-	if !known && (eff.Rotation != "" || eff.Deployment != "" || eff.Upgrades) {
-		why := "its when condition depends on results of earlier tasks"
-		if err != nil {
-			why = fmt.Sprintf("its when condition cannot be evaluated before the run (%s)", err)
-		}
-		s.couldNotVerify(pos, hs, "when", why+", so the verifier assumed it runs; if it is skipped, "+effectText(eff)+" does not happen")
+	switch {
+	case err != nil:
+		// The run would fail the host here; the verifier still follows
+		// the plan as written.
+		s.couldNotVerify(pos, hs, "when-error", fmt.Sprintf("its condition cannot be evaluated (%s), so the verifier assumed it runs", err))
+	case !known && (eff.Rotation != "" || eff.Deployment != "" || eff.Upgrades):
+		// Assuming a disruptive task runs is the safe side; for a change
+		// of rotation or deployment neither side is.
+		s.couldNotVerify(pos, hs, "when", "its when condition depends on results of earlier tasks, so the verifier assumed it runs; if it is skipped, "+effectText(eff)+" does not happen")
 	}
 	if t.IgnoreErrors && ((eff.Rotation == modules.RotationOut && hs.h.IsFrontend()) || eff.Deployment == modules.DeploymentDisabled) {
 		s.couldNotVerify(pos, hs, "ignore", "it has ignore_errors = true, so if it fails the later tasks still run on the host, which is then still "+

@@ -203,6 +203,16 @@ func TestVerify(t *testing.T) {
 			},
 		},
 		{
+			name: "a when that cannot be evaluated",
+			mutate: func(t testing.TB, src string) string {
+				return replace(t, src, "    state = \"disabled\"\n  }\n}\n\nwave \"upgrade_loaded\"", "    when  = host.vars.pool == \"web\"\n    state = \"disabled\"\n  }\n}\n\nwave \"upgrade_loaded\"")
+			},
+			want: []want{
+				{hcl.DiagWarning, "Could not verify task lb_member.out_loaded", `task "lb_member" "out_loaded" {`,
+					[]string{"on fe03", "cannot be evaluated", "assumed it runs"}},
+			},
+		},
+		{
 			name:   "limited to the loaded set",
 			mutate: same,
 			limit:  []string{"loaded"},
@@ -247,5 +257,70 @@ func TestVerify(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+func TestTrace(t *testing.T) {
+	reg := testRegistry(t)
+	inv := loadInventory(t, filepath.Join("testdata", "inventory.hcl"))
+	pb := decodeFile(t, filepath.Join("testdata", "upgrade.hcl"), inv, reg)
+	tr, diags := Simulate(pb, inv, nil)
+	if len(diags) > 0 {
+		t.Fatal(diags.Error())
+	}
+	// One step per task per batch: 1+1+3*3+1+1+1+3*1+2+1+1.
+	if got, wantN := len(tr.Steps), 21; got != wantN {
+		t.Errorf("%d steps, want %d", got, wantN)
+	}
+	state := func(farm []HostState, host string) HostState {
+		for _, hs := range farm {
+			if hs.Host == host {
+				return hs
+			}
+		}
+		t.Fatalf("no %s in the trace", host)
+		return HostState{}
+	}
+	tests := []struct {
+		wave, task string
+		batch      int
+		hosts      string
+		host       string
+		want       HostState
+	}{
+		{"drain_updating", "lb_member.out", 1, "dc01 fe02 fe04", "fe02",
+			HostState{Host: "fe02", Zone: "lisbon", Frontend: true, DeploymentEnabled: true}},
+		{"upgrade_updating", "installer.platform", 1, "dc01", "dc01",
+			HostState{Host: "dc01", Zone: "lisbon", Frontend: true, DeploymentEnabled: true, Disrupted: true}},
+		{"upgrade_updating", "installer.platform", 1, "dc01", "fe05",
+			HostState{Host: "fe05", Zone: "porto", Frontend: true, InRotation: true}},
+		{"upgrade_updating", "service.stop_iis", 3, "", "fe04",
+			HostState{Host: "fe04", Zone: "porto", Frontend: true, DeploymentEnabled: true}},
+		{"switch_in_updating", "lb_member.in", 1, "dc01 fe02 fe04", "dc01",
+			HostState{Host: "dc01", Zone: "lisbon", Frontend: true, DeploymentEnabled: true, Upgraded: true}},
+		{"upgrade_loaded", "installer.platform_loaded", 2, "fe05", "fe05",
+			HostState{Host: "fe05", Zone: "porto", Frontend: true, Disrupted: true}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.wave+"/"+tc.task+"/"+tc.host, func(t *testing.T) {
+			for _, st := range tr.Steps {
+				if st.Wave != tc.wave || st.Task != tc.task || st.Batch != tc.batch {
+					continue
+				}
+				if got := strings.Join(st.Hosts, " "); got != tc.hosts {
+					t.Errorf("runs on %q, want %q", got, tc.hosts)
+				}
+				if got := state(st.Farm, tc.host); got != tc.want {
+					t.Errorf("%s is %+v, want %+v", tc.host, got, tc.want)
+				}
+				return
+			}
+			t.Fatal("no such step")
+		})
+	}
+	for _, hs := range tr.End {
+		if !hs.InRotation || !hs.DeploymentEnabled || !hs.Upgraded || hs.Disrupted {
+			t.Errorf("at the end %+v, want in rotation, deployment enabled and upgraded", hs)
+		}
 	}
 }
