@@ -99,9 +99,19 @@ func TestDownCutsRequestsInFlight(t *testing.T) {
 				_, _, err := get(t, s.URL()+"/")
 				errc <- err
 			}()
-			<-entered
+			select {
+			case <-entered:
+			case <-time.After(15 * time.Second):
+				t.Fatal("the request never reached the server")
+			}
 			s.Down()
-			if err := <-errc; err == nil {
+			var err error
+			select {
+			case err = <-errc:
+			case <-time.After(15 * time.Second):
+				t.Fatal("the request in flight never ended")
+			}
+			if err == nil {
 				t.Fatal("the request in flight when the server went down succeeded")
 			}
 			if _, failed := s.Served(); failed != 1 {

@@ -286,3 +286,15 @@ func eventually(t *testing.T, what string, cond func() bool) {
 }
 
 func errorsIs(err, target error) bool { return errors.Is(err, target) }
+
+// recv bounds a wait on the test's own events.
+func recv[T any](t *testing.T, ch <-chan T, what string) T {
+	t.Helper()
+	select {
+	case v := <-ch:
+		return v
+	case <-time.After(15 * time.Second):
+		t.Fatalf("no %s after 15s", what)
+	}
+	panic("unreachable")
+}

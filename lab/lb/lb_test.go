@@ -59,7 +59,7 @@ func TestDrainLetsInFlightFinish(t *testing.T) {
 	f := newFarm(t, lb.Config{}, "fe01", "fe02")
 	held := make(chan answer, 1)
 	go func() { held <- get(t, f.lb.URL()+"/hold?id=1") }()
-	on := (<-f.entered).member
+	on := recv(t, f.entered, "the held request").member
 	other := map[string]string{"fe01": "fe02", "fe02": "fe01"}[on]
 	if reply := api(t, "tcp", f.lb.APIAddr(), "set server web/"+on+" state drain"); reply != "\n" {
 		t.Fatalf("drain: %q", reply)
@@ -74,7 +74,7 @@ func TestDrainLetsInFlightFinish(t *testing.T) {
 		}
 	}
 	f.backends[on].release("1")
-	if a := <-held; a.err != nil || a.status != 200 || a.servedBy != on {
+	if a := recv(t, held, "the held answer"); a.err != nil || a.status != 200 || a.servedBy != on {
 		t.Errorf("the request in flight when the drain began: %+v, want 200 from %s", a, on)
 	}
 	eventually(t, "scur 0 after the drain", func() bool {
@@ -90,14 +90,14 @@ func TestMaintAndShutdownSessions(t *testing.T) {
 	f := newFarm(t, lb.Config{}, "fe01", "fe02")
 	held := make(chan answer, 1)
 	go func() { held <- get(t, f.lb.URL()+"/hold?id=k") }()
-	on := (<-f.entered).member
+	on := recv(t, f.entered, "the held request").member
 	// maint does not kill sessions; shutdown sessions does.
 	for _, cmd := range []string{"set server web/" + on + " state maint", "shutdown sessions server web/" + on} {
 		if reply := api(t, "tcp", f.lb.APIAddr(), cmd); reply != "\n" {
 			t.Fatalf("%s: %q", cmd, reply)
 		}
 	}
-	if a := <-held; a.err == nil {
+	if a := recv(t, held, "the held answer"); a.err == nil {
 		t.Errorf("killed session answered %+v, want a cut connection", a)
 	}
 	eventually(t, "scur 0 after the kill", func() bool {

@@ -140,7 +140,7 @@ func TestDownInRotationFails(t *testing.T) {
 	case <-time.After(15 * time.Second):
 		t.Fatal("no request failed while fe01 was down in rotation")
 	}
-	if e := <-f.down; e.Member != "fe01" {
+	if e := recv(t, f.down, "fe01 taken out"); e.Member != "fe01" {
 		t.Fatalf("the balancer took %s out", e.Member)
 	}
 	f.servedBy(t, "fe02", 20)
@@ -161,7 +161,7 @@ func TestRefusedInRotationSeenByMonitor(t *testing.T) {
 	f.startLoad(t, nil)
 	f.servedBy(t, "fe01", 20)
 	f.apps["fe01"].Down()
-	<-f.down
+	recv(t, f.down, "fe01 taken out")
 	r := f.load.Stop()
 	if r.Clean() || len(r.Violations) != 1 || r.Violations[0].Member != "fe01" {
 		t.Fatalf("report:\n%s", r)
@@ -181,7 +181,7 @@ func TestBrokenInRotation(t *testing.T) {
 		}
 	})
 	f.apps["fe02"].SetBroken(true)
-	if fl := <-failed; fl.Status != 500 || fl.ServedBy != "fe02" {
+	if fl := recv(t, failed, "a failed request"); fl.Status != 500 || fl.ServedBy != "fe02" {
 		t.Errorf("failure %+v, want 500 from fe02", fl)
 	}
 	r := f.load.Stop()
@@ -199,4 +199,16 @@ func eventually(t *testing.T, what string, cond func() bool) {
 		}
 		time.Sleep(5 * time.Millisecond)
 	}
+}
+
+// recv bounds a wait on the lab's own events.
+func recv[T any](t *testing.T, ch <-chan T, what string) T {
+	t.Helper()
+	select {
+	case v := <-ch:
+		return v
+	case <-time.After(15 * time.Second):
+		t.Fatalf("no %s after 15s", what)
+	}
+	panic("unreachable")
 }
