@@ -18,7 +18,9 @@
 //     deployment disabled, and a loaded front-end gets deployment back only
 //     once it is upgraded too (else Service Center would deploy applications
 //     its platform cannot run);
-//  4. at the end every front-end is back in rotation and deployment-enabled.
+//  4. at the end every front-end is back in rotation and deployment-enabled;
+//  5. the controller is upgraded before any other host, in a batch of its
+//     own (unless --limit leaves it out of the run).
 //
 // Each violation is an error diagnostic located at the offending task (or
 // the task whose change was never undone), naming the wave, batch, host and

@@ -75,6 +75,9 @@ func Simulate(pb *playbook.Playbook, inv *inventory.Inventory, limit []string) (
 			for _, n := range names.Hosts {
 				batch = append(batch, s.byName[n])
 			}
+			for _, hs := range batch {
+				s.controllerPlanned = s.controllerPlanned || hs.h.HasRole(inventory.RoleController)
+			}
 			pos := position{wave: w, batch: b + 1, batches: len(pw.Batches)}
 			for _, t := range w.Tasks {
 				pos.task = t
@@ -160,6 +163,10 @@ type sim struct {
 	byName map[string]*hostSim
 	// controllerUpgraded is set once an upgrading task ran on the controller.
 	controllerUpgraded bool
+	// controllerPlanned is set when the plan runs anything on the
+	// controller; a --limit that leaves it out assumes it was upgraded
+	// before.
+	controllerPlanned bool
 	// zoneDown marks zones already reported unserved, so that one outage
 	// is one diagnostic, however many steps it lasts.
 	zoneDown map[string]bool
@@ -200,6 +207,7 @@ func (s *sim) step(pos position, batch []*hostSim) {
 	for _, a := range acts {
 		s.checkDisruptive(pos, a)
 		s.checkControllerUpgrade(pos, a)
+		s.checkControllerFirst(pos, a)
 		s.checkReenable(pos, a)
 	}
 	s.checkZones(pos)
@@ -324,6 +332,22 @@ func (s *sim) checkControllerUpgrade(pos position, a act) {
 			pos, a.hs.h.Name, nameList(enabled)),
 		advice: "Disable deployment on the loaded front-ends (sc_frontend with deployment = \"disabled\") in an earlier wave.",
 	}, "")
+}
+
+// The controller is upgraded before any other host: the guide upgrades it
+// first, and the front-ends' configuration talks to the new version of the
+// Deployment Controller. Hosts of its own batch do not count as after it.
+func (s *sim) checkControllerFirst(pos position, a act) {
+	if !a.eff.Upgrades || a.hs.h.HasRole(inventory.RoleController) || !s.controllerPlanned || s.controllerUpgraded {
+		return
+	}
+	s.rep.add(fmt.Sprintf("%p/first", pos.task), finding{
+		severity: hcl.DiagError,
+		summary:  "Front-end upgraded before the controller",
+		subject:  pos.task.DeclRange,
+		detail:   fmt.Sprintf("In %s, %s is upgraded while the Deployment Controller server is not upgraded yet.", pos, a.hs.h.Name),
+		advice:   "Upgrade the controller first, in a batch of its own (hosts = [group.controller, group.updating] with serial = [1, ...]).",
+	}, pos.brief(a.hs.h.Name))
 }
 
 // Rule 3, the other half: a loaded front-end gets deployment back only

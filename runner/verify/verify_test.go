@@ -119,6 +119,31 @@ func TestVerify(t *testing.T) {
 			},
 		},
 		{
+			name: "the controller in the wrong wave",
+			mutate: func(t testing.TB, src string) string {
+				src = replace(t, src, "  hosts       = [group.controller, group.updating]\n", "  hosts       = group.updating\n  exclude     = [group.controller]\n")
+				return replace(t, src, "  hosts  = group.loaded\n  serial = [\"50%\"]", "  hosts  = [group.loaded, group.controller]\n  serial = [\"50%\"]")
+			},
+			want: []want{
+				{hcl.DiagError, "Front-end upgraded before the controller", `task "installer" "platform" {`,
+					[]string{`wave "upgrade_updating", batch 1 of 2`, "fe02 is upgraded", "on fe04 in batch 2."}},
+				{hcl.DiagError, "Front-end upgraded before the controller", `task "installer" "platform_loaded" {`,
+					[]string{`wave "upgrade_loaded", batch 1 of 2`, "fe03 is upgraded", "on fe05 in batch 1."}},
+				{hcl.DiagError, "Disruptive task on a host in rotation", `task "installer" "platform_loaded" {`,
+					[]string{`wave "upgrade_loaded", batch 2 of 2`, "stops dc01 serving"}},
+			},
+		},
+		{
+			name: "front-ends upgraded in the controller's batch",
+			mutate: func(t testing.TB, src string) string {
+				return replace(t, src, "  hosts       = [group.controller, group.updating]\n  serial      = 1\n", "  hosts       = [group.controller, group.updating]\n")
+			},
+			want: []want{
+				{hcl.DiagError, "Front-end upgraded before the controller", `task "installer" "platform" {`,
+					[]string{`wave "upgrade_updating", batch 1 of 1`, "fe02 is upgraded", "on fe04 in batch 1."}},
+			},
+		},
+		{
 			name: "deployment re-enabled before the loaded set is upgraded",
 			mutate: func(t testing.TB, src string) string {
 				return moveWaveBefore(t, src, "enable_deployment_on_loaded", "upgrade_loaded")
