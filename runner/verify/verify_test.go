@@ -128,7 +128,7 @@ func TestVerify(t *testing.T) {
 				{hcl.DiagError, "Front-end upgraded before the controller", `task "installer" "platform" {`,
 					[]string{`wave "upgrade_updating", batch 1 of 2`, "fe02 is upgraded", "on fe04 in batch 2."}},
 				{hcl.DiagError, "Front-end upgraded before the controller", `task "installer" "platform_loaded" {`,
-					[]string{`wave "upgrade_loaded", batch 1 of 2`, "fe03 is upgraded", "on fe05 in batch 1."}},
+					[]string{`wave "upgrade_loaded", batch 1 of 2`, "fe03 is upgraded", "on fe05 in batch 1; on fe06 in batch 2."}},
 				{hcl.DiagError, "Disruptive task on a host in rotation", `task "installer" "platform_loaded" {`,
 					[]string{`wave "upgrade_loaded", batch 2 of 2`, "stops dc01 serving"}},
 			},
