@@ -1,6 +1,9 @@
 package runner
 
-import "time"
+import (
+	"encoding/json"
+	"time"
+)
 
 // Kind says what an Event marks.
 type Kind string
@@ -57,6 +60,18 @@ type Event struct {
 	// Ignored marks a failed HostTaskEnd of a task with ignore_errors: the
 	// host carries on.
 	Ignored bool `json:"ignored,omitempty"`
+	// Output is a HostTaskEnd's Result.Output as cty JSON with its type,
+	// {"value": {...}, "type": [...]}, so a resumed run can give later tasks
+	// the outputs of steps it does not run again. Keys whose value is marked
+	// secret are left out: a secret is never written to an event.
+	Output json.RawMessage `json:"output,omitempty"`
+	// ResumedFrom, on the HostTaskStart and HostTaskEnd of a step that an
+	// earlier run finished, names the run that did it; the step was not
+	// run again.
+	ResumedFrom string `json:"resumed_from,omitempty"`
+	// OnFailure marks the events of the playbook's on_failure waves, which
+	// run after the run stopped on a failure or an interrupt.
+	OnFailure bool `json:"on_failure,omitempty"`
 }
 
 // Sink receives a run's events; the CLI renders them.

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"sort"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -73,10 +75,14 @@ type recorder struct {
 
 	dials  map[string]int
 	closes map[string]int
+
+	// world is what tracked tasks did, by host/name: the value of their
+	// output argument. It survives a simulated crash; the calls do not.
+	world map[string]string
 }
 
 func newRecorder() *recorder {
-	return &recorder{attempts: map[string]int{}, dials: map[string]int{}, closes: map[string]int{}}
+	return &recorder{attempts: map[string]int{}, dials: map[string]int{}, closes: map[string]int{}, world: map[string]string{}}
 }
 
 func (r *recorder) tasksOn(host string) []string {
@@ -108,6 +114,7 @@ func (r *recorder) definition() *modules.Definition {
 			{Name: "on_conn", Type: cty.Bool},                            // run a command over the connection
 			{Name: "lose_conn", Type: cty.Number},                        // the first n attempts on a host lose the connection
 			{Name: "name", Type: cty.String, Default: cty.StringVal("")}, // recorded task label
+			{Name: "track", Type: cty.Bool, Default: cty.False},          // an idempotent change to the world: Check reads it, Apply makes it
 		},
 		DefaultOn: modules.OnControl,
 		New: func(args modules.Args) (modules.Action, error) {
@@ -189,7 +196,36 @@ func (a *probeAction) do(ctx context.Context, env *modules.Env, mode string) (mo
 			out[k] = v
 		}
 	}
-	return modules.Result{Changed: a.args.Bool("changed"), Msg: mode, Output: out}, nil
+	changed := a.args.Bool("changed")
+	if a.args.Bool("track") {
+		want := worldValue(a.args)
+		r.mu.Lock()
+		changed = r.world[key] != want
+		if mode == "apply" {
+			r.world[key] = want
+		}
+		r.mu.Unlock()
+	}
+	return modules.Result{Changed: changed, Msg: mode, Output: out}, nil
+}
+
+// worldValue is what a tracked task leaves in the world: its output
+// argument, so a task fed a wrong or missing earlier output shows.
+func worldValue(args modules.Args) string {
+	if !args.Has("output") {
+		return "done"
+	}
+	m := args["output"].AsValueMap()
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	var b strings.Builder
+	for _, k := range keys {
+		fmt.Fprintf(&b, "%s=%s;", k, m[k].AsString())
+	}
+	return b.String()
 }
 
 // fakeConn counts what goes over a connection.

@@ -44,6 +44,13 @@ type Options struct {
 	// Log receives debugging detail; nil discards it.
 	Log   *slog.Logger
 	RunID string
+	// Resume continues an earlier run: a step it finished (ok, changed or
+	// skipped) is not run again but reported with its recorded status and
+	// outputs (Event.ResumedFrom set); a step it started and never ended is
+	// re-checked with Action.Check before anything is applied; a step that
+	// failed runs again. Waves still run in order. The caller makes sure
+	// the record is of the same playbook and inventory.
+	Resume Resume
 }
 
 // limitSet resolves --limit names to hosts; nil means no limit.

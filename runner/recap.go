@@ -42,6 +42,9 @@ type HostRecap struct {
 	Ignored int `json:"ignored"`
 	// Interrupted counts tasks cut short by cancellation.
 	Interrupted int `json:"interrupted,omitempty"`
+	// Resumed counts the steps an earlier run finished, which this run did
+	// not run again; they are also counted by their recorded status.
+	Resumed int `json:"resumed,omitempty"`
 	// FailedTask and Error say where and why a host dropped out of the run
 	// (failed or unreachable); empty for hosts that did not.
 	FailedTask string `json:"failed_task,omitempty"`

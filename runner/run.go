@@ -7,9 +7,11 @@ import (
 	"log/slog"
 	"runtime/debug"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
+	"github.com/hashicorp/hcl/v2"
 	"github.com/zclconf/go-cty/cty"
 
 	"github.com/osrun/osrun/inventory"
@@ -310,12 +312,23 @@ func stateNames(hs []*hostState) []string {
 func (r *run) hostTask(ctx context.Context, base Event, t *playbook.Task, hs *hostState) Status {
 	start := time.Now()
 	base.Host = hs.host.Name
+	var prior PriorStep
+	var known bool
+	if r.opts.Resume != nil && !base.OnFailure {
+		// on_failure waves restore the farm as it is now: what an earlier
+		// run's restore did says nothing about what this one must do.
+		prior, known = r.opts.Resume.Prior(base.Wave, t.Key(), hs.host.Name)
+	}
+	log := hs.log.With("task", t.Key())
+	if known && prior.Done() {
+		return r.resumed(base, t, hs, prior, log)
+	}
+
 	ev := base
 	ev.Kind = HostTaskStart
 	r.emit(ev)
 
-	log := hs.log.With("task", t.Key())
-	o := r.safeExecute(ctx, base, t, hs, log)
+	o := r.safeExecute(ctx, base, t, hs, log, known && prior.InDoubt())
 
 	ignored := o.status == StatusFailed && t.IgnoreErrors
 	if (o.status == StatusFailed && !ignored) || o.status == StatusUnreachable {
@@ -339,6 +352,13 @@ func (r *run) hostTask(ctx context.Context, base Event, t *playbook.Task, hs *ho
 	if r.opts.Diff {
 		ev.Diff = o.res.Diff
 	}
+	if out, err := encodeOutput(o.res.Output); err != nil {
+		// A resume would fail the later tasks that read this output, with a
+		// clear error; the step itself is fine.
+		log.Warn("the output cannot be journalled", "err", err)
+	} else {
+		ev.Output = out
+	}
 	if o.err != nil {
 		ev.Error = o.err.Error()
 		log.Debug("task failed", "status", o.status, "err", o.err)
@@ -357,17 +377,19 @@ type outcome struct {
 // safeExecute is execute with a module's panic turned into the failure of
 // this task on this host: the other hosts' goroutines, and their remote
 // commands, must not be torn down by one broken module.
-func (r *run) safeExecute(ctx context.Context, base Event, t *playbook.Task, hs *hostState, log *slog.Logger) (o outcome) {
+func (r *run) safeExecute(ctx context.Context, base Event, t *playbook.Task, hs *hostState, log *slog.Logger, inDoubt bool) (o outcome) {
 	defer func() {
 		if p := recover(); p != nil {
 			log.Error("module panicked", "panic", p, "stack", string(debug.Stack()))
 			o = outcome{status: StatusFailed, err: fmt.Errorf("module %s panicked: %v", t.Module, p)}
 		}
 	}()
-	return r.execute(ctx, base, t, hs, log)
+	return r.execute(ctx, base, t, hs, log, inDoubt)
 }
 
-func (r *run) execute(ctx context.Context, base Event, t *playbook.Task, hs *hostState, log *slog.Logger) outcome {
+// execute runs t on one host. An inDoubt step (an earlier run started it
+// and never recorded its end) is re-checked before anything is applied.
+func (r *run) execute(ctx context.Context, base Event, t *playbook.Task, hs *hostState, log *slog.Logger, inDoubt bool) outcome {
 	fail := func(err error) outcome { return outcome{status: StatusFailed, err: err} }
 	ectx := r.pb.EvalContext(r.inv, hs.host, hs.results)
 	run, err := t.When(ectx)
@@ -402,6 +424,11 @@ func (r *run) execute(ctx context.Context, base Event, t *playbook.Task, hs *hos
 	call := action.Apply
 	if check {
 		call = action.Check
+	}
+	if inDoubt && !check {
+		if o, done := r.verify(ctx, base, t, action, env, hs, ectx); done {
+			return o
+		}
 	}
 	retries := t.Retries
 	if check {
@@ -480,6 +507,87 @@ func (r *run) execute(ctx context.Context, base Event, t *playbook.Task, hs *hos
 		o.err = fmt.Errorf("after %d attempts: %w", retries+1, o.err)
 	}
 	return o
+}
+
+// verify asks Check whether an in-doubt step is already done: done when
+// it reports no change (and until, if any, holds). The installer's Check
+// reads the installed version, so an installer that completed before a
+// crash is never run again. Anything else, an error included, leaves the
+// step to Apply, which modules must make idempotent.
+func (r *run) verify(ctx context.Context, base Event, t *playbook.Task, action modules.Action, env *modules.Env, hs *hostState, ectx *hcl.EvalContext) (outcome, bool) {
+	notDone := func(why string) (outcome, bool) {
+		ev := base
+		ev.Kind, ev.Msg = Progress, "in doubt after a crash: "+why+"; applying"
+		r.emit(ev)
+		return outcome{}, false
+	}
+	if t.On == modules.OnHost {
+		conn, err := r.conn(ctx, hs)
+		if err != nil {
+			return notDone("cannot re-check: " + err.Error())
+		}
+		env.Conn = conn
+	}
+	res, err := r.attempt(ctx, t, action.Check, env)
+	switch {
+	case errors.Is(err, transports.ErrConnectionLost) && t.On == modules.OnHost:
+		r.drop(hs)
+		return notDone("the re-check lost the connection")
+	case err != nil:
+		return notDone("the re-check failed: " + err.Error())
+	case res.Changed:
+		return notDone("the re-check says it is not done")
+	}
+	if ok, err := t.Until(ectx, playbook.ResultValue(string(StatusOK), res, nil)); err != nil || !ok {
+		return notDone("until does not hold yet")
+	}
+	if res.Msg == "" {
+		res.Msg = "verified done"
+	} else {
+		res.Msg = "verified done: " + res.Msg
+	}
+	return outcome{status: StatusOK, res: res}, true
+}
+
+// resumed replays a step an earlier run finished: nothing runs, the
+// recorded result (outputs included) is what later tasks see.
+func (r *run) resumed(base Event, t *playbook.Task, hs *hostState, p PriorStep, log *slog.Logger) Status {
+	ev := base
+	ev.Kind, ev.ResumedFrom = HostTaskStart, p.RunID
+	r.emit(ev)
+
+	ev.Kind, ev.Status, ev.Output = HostTaskEnd, p.Status, p.Output
+	// A step replayed by a run that was itself resumed carries the prefix
+	// already; later tasks see the module's own message.
+	head := "done in run " + p.RunID
+	msg := p.Msg
+	if msg == head {
+		msg = ""
+	}
+	msg = strings.TrimPrefix(msg, head+": ")
+	ev.Msg = head
+	if msg != "" {
+		ev.Msg += ": " + msg
+	}
+	out, err := decodeOutput(p.Output)
+	if err != nil {
+		// Later tasks could not see what this step reported: stop here
+		// rather than let them act on a guess.
+		ev.Status, ev.Error = StatusFailed, fmt.Sprintf("done in run %s, but %s", p.RunID, err)
+		hs.down = true
+		hs.recap.FailedTask, hs.recap.Error = t.Key(), ev.Error
+		hs.recap.add(StatusFailed, false)
+		hs.results[t.Key()] = playbook.ResultValue(playbook.ResultFailed, modules.Result{}, errors.New(ev.Error))
+		log.Debug("resumed step unreadable", "err", err)
+		r.emit(ev)
+		return StatusFailed
+	}
+	res := modules.Result{Changed: p.Status == StatusChanged, Msg: msg, Output: out}
+	hs.results[t.Key()] = playbook.ResultValue(string(p.Status), res, nil)
+	hs.recap.add(p.Status, false)
+	hs.recap.Resumed++
+	r.emit(ev)
+	return p.Status
 }
 
 // attempt makes one call, bounded by the task's timeout.

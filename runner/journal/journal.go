@@ -145,6 +145,11 @@ type StepState struct {
 	Status  runner.Status
 	Msg     string
 	Error   string
+	// Output is the step's recorded runner.Event.Output.
+	Output []byte
+	// RunID is the run that did the step: this journal's, or for a step a
+	// resumed run replayed, the run that really did it.
+	RunID string
 }
 
 // Done reports whether the step finished in a way a resume can trust
@@ -174,6 +179,9 @@ type State struct {
 	LastWave string
 	// Truncated is true when the last line was cut short (a crash mid-write).
 	Truncated bool
+
+	// prev is the state of the run this one resumed, when read by ReadChain.
+	prev *State
 }
 
 // Read loads a journal. A partial last line (a crash mid-write) is
@@ -226,7 +234,9 @@ func Read(path string) (*State, error) {
 func (st *State) apply(e runner.Event) {
 	switch e.Kind {
 	case runner.WaveStart:
-		st.LastWave = e.Wave
+		if !e.OnFailure {
+			st.LastWave = e.Wave
+		}
 	case runner.HostTaskStart:
 		k := Step{e.Wave, e.Task, e.Host}
 		if _, seen := st.Steps[k]; !seen {
@@ -238,11 +248,79 @@ func (st *State) apply(e runner.Event) {
 		if _, seen := st.Steps[k]; !seen {
 			st.Order = append(st.Order, k)
 		}
-		st.Steps[k] = StepState{Started: true, Status: e.Status, Msg: e.Msg, Error: e.Error}
+		by := e.ResumedFrom
+		if by == "" {
+			by = st.RunID
+		}
+		st.Steps[k] = StepState{Started: true, Status: e.Status, Msg: e.Msg, Error: e.Error, Output: e.Output, RunID: by}
 	case runner.RunEnd:
 		st.Ended = true
 		st.Outcome = e.Status
 	}
+}
+
+// ReadChain is Read followed by the journals of the runs it resumed
+// (ResumeOf, found next to path), so that a run that stopped while
+// resuming another can itself be resumed without forgetting what the
+// first one did before the second reached it.
+func ReadChain(path string) (*State, error) {
+	st, err := Read(path)
+	if err != nil {
+		return nil, err
+	}
+	seen := map[string]bool{st.RunID: true}
+	for cur := st; cur.ResumeOf != ""; cur = cur.prev {
+		if seen[cur.ResumeOf] || strings.ContainsAny(cur.ResumeOf, `/\`) {
+			return nil, fmt.Errorf("journal: %s: run %s resumes %q, which is not a run to read", path, cur.RunID, cur.ResumeOf)
+		}
+		seen[cur.ResumeOf] = true
+		prev, err := Read(filepath.Join(filepath.Dir(path), cur.ResumeOf+".jsonl"))
+		if err != nil {
+			return nil, fmt.Errorf("journal: run %s resumed run %s: %w", cur.RunID, cur.ResumeOf, err)
+		}
+		cur.prev = prev
+	}
+	return st, nil
+}
+
+// Prior tells a resuming runner what this run, or a run it resumed (see
+// ReadChain), recorded about a step. It makes State a runner.Resume.
+func (st *State) Prior(wave, task, host string) (runner.PriorStep, bool) {
+	s, ok := st.Steps[Step{wave, task, host}]
+	if (!ok || s.InDoubt()) && st.prev != nil {
+		// A step this run left in doubt but an earlier one finished was
+		// being replayed, not run: the earlier record is the truth.
+		if p, found := st.prev.Prior(wave, task, host); found && (!ok || p.Done()) {
+			return p, true
+		}
+	}
+	if !ok {
+		return runner.PriorStep{}, false
+	}
+	by := s.RunID
+	if by == "" {
+		by = st.RunID
+	}
+	return runner.PriorStep{Status: s.Status, Msg: s.Msg, Output: s.Output, RunID: by}, true
+}
+
+// Matches reports whether the journal recorded a run of this playbook on
+// this inventory; a resume of anything else would trust steps that were
+// never run.
+func (st *State) Matches(playbookPath, inventoryPath string) error {
+	for _, c := range []struct{ what, recorded, given string }{
+		{"playbook", st.Playbook, playbookPath},
+		{"inventory", st.Inventory, inventoryPath},
+	} {
+		given, err := filepath.Abs(c.given)
+		if err != nil {
+			return fmt.Errorf("journal: %s %s: %w", c.what, c.given, err)
+		}
+		if filepath.Clean(c.recorded) != given {
+			return fmt.Errorf("journal: run %s was of the %s %s, not %s", st.RunID, c.what, c.recorded, given)
+		}
+	}
+	return nil
 }
 
 // InDoubt lists the steps that started and never ended.

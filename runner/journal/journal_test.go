@@ -176,3 +176,68 @@ func TestLockRefusesASecondRunAndBreaksOnlyStaleLocks(t *testing.T) {
 		t.Errorf("a remote holder must not be broken: %v", err)
 	}
 }
+
+// TestReadChainPrefersWhatAnEarlierRunFinished: run b resumed run a and
+// crashed while replaying a step a had finished; c, resuming b, must see
+// that step as done, and see steps b never reached as a left them.
+func TestReadChainPrefersWhatAnEarlierRunFinished(t *testing.T) {
+	dir := t.TempDir()
+	write := func(m Meta, evs ...runner.Event) string {
+		j, err := Create(dir, m)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, e := range evs {
+			j.Emit(e)
+		}
+		if err := j.Close(); err != nil {
+			t.Fatal(err)
+		}
+		return j.Path()
+	}
+	step := func(kind runner.Kind, host string, status runner.Status, from string) runner.Event {
+		return runner.Event{Kind: kind, Wave: "w", Task: "probe.x", Host: host, Status: status, ResumedFrom: from, Output: []byte(`{"value":{},"type":["object",{}]}`)}
+	}
+	write(Meta{RunID: "a"},
+		step(runner.HostTaskStart, "fe01", "", ""), step(runner.HostTaskEnd, "fe01", runner.StatusChanged, ""),
+		step(runner.HostTaskStart, "fe02", "", ""), step(runner.HostTaskEnd, "fe02", runner.StatusOK, ""),
+		step(runner.HostTaskStart, "fe03", "", ""), step(runner.HostTaskEnd, "fe03", runner.StatusFailed, ""),
+		step(runner.HostTaskStart, "fe04", "", ""),
+	)
+	b := write(Meta{RunID: "b", ResumeOf: "a"},
+		step(runner.HostTaskStart, "fe01", "", "a"), // crashed mid-replay
+		step(runner.HostTaskStart, "fe04", "", ""), step(runner.HostTaskEnd, "fe04", runner.StatusOK, ""),
+	)
+	st, err := ReadChain(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		host   string
+		found  bool
+		status runner.Status
+		runID  string
+	}{
+		{"fe01", true, runner.StatusChanged, "a"},
+		{"fe02", true, runner.StatusOK, "a"},
+		{"fe03", true, runner.StatusFailed, "a"},
+		{"fe04", true, runner.StatusOK, "b"},
+		{"fe05", false, "", ""},
+	}
+	for _, tt := range tests {
+		p, ok := st.Prior("w", "probe.x", tt.host)
+		if ok != tt.found || p.Status != tt.status || p.RunID != tt.runID {
+			t.Errorf("%s: %v %+v, want %v %q from %q", tt.host, ok, p, tt.found, tt.status, tt.runID)
+		}
+	}
+
+	loop := write(Meta{RunID: "c", ResumeOf: "d"})
+	write(Meta{RunID: "d", ResumeOf: "c"})
+	if _, err := ReadChain(loop); err == nil || !strings.Contains(err.Error(), "not a run to read") {
+		t.Errorf("a loop of resumes: %v", err)
+	}
+	lost := write(Meta{RunID: "e", ResumeOf: "gone"})
+	if _, err := ReadChain(lost); err == nil || !strings.Contains(err.Error(), "run e resumed run gone") {
+		t.Errorf("a missing earlier journal: %v", err)
+	}
+}
