@@ -36,7 +36,11 @@ func newShellPool(t *testing.T, names ...string) *shellPool {
 }
 
 func (p *shellPool) write(t *testing.T, name, what, v string) {
-	if err := os.WriteFile(filepath.Join(p.dir, name+"."+what), []byte(v+"\n"), 0o600); err != nil {
+	path := filepath.Join(p.dir, name+"."+what)
+	if err := os.WriteFile(path+".go", []byte(v+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Rename(path+".go", path); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -55,8 +59,9 @@ func (p *shellPool) addSessions(t *testing.T, name string, delta int) {
 func (p *shellPool) settings() map[string]cty.Value {
 	d := p.dir
 	guard := "test -f " + d + "/{{.Member}}.state || exit 3; "
+	// Write then rename, so a concurrent status never reads a half-written file.
 	set := func(st string) cty.Value {
-		return cty.StringVal(guard + "echo " + st + " > " + d + "/{{.Member}}.state")
+		return cty.StringVal(guard + "echo " + st + " > " + d + "/{{.Member}}.state.$$ && mv " + d + "/{{.Member}}.state.$$ " + d + "/{{.Member}}.state")
 	}
 	return map[string]cty.Value{
 		"pool":    cty.StringVal("web"),
@@ -67,7 +72,7 @@ func (p *shellPool) settings() map[string]cty.Value {
 			`"$(cat ` + d + `/{{.Member}}.state)" "$(cat ` + d + `/{{.Member}}.sessions)" "$(cat ` + d + `/{{.Member}}.health)"`),
 		"members": cty.StringVal(`for m in ` + strings.Join(p.names, " ") + `; do printf '{"name":"%s","state":"%s","sessions":%s,"healthy":%s}\n' ` +
 			`$m "$(cat ` + d + `/$m.state)" "$(cat ` + d + `/$m.sessions)" "$(cat ` + d + `/$m.health)"; done`),
-		"kill": cty.StringVal(guard + "echo 0 > " + d + "/{{.Member}}.sessions"),
+		"kill": cty.StringVal(guard + "echo 0 > " + d + "/{{.Member}}.sessions.$$ && mv " + d + "/{{.Member}}.sessions.$$ " + d + "/{{.Member}}.sessions"),
 	}
 }
 

@@ -287,3 +287,25 @@ func TestRealHAProxyErrors(t *testing.T) {
 		})
 	}
 }
+
+// "set weight B/S 0" (which 2.6.12 shows as UP, weight 0): the member is
+// enabled but out of rotation, and enabling cannot bring it back.
+func TestRealHAProxyWeightZero(t *testing.T) {
+	l := startLab(t, "fe01", "fe02")
+	d := haproxy.New(haproxy.Config{Network: "unix", Address: l.sock, Backend: "web"})
+	conn, err := net.Dial("unix", l.sock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fmt.Fprintf(conn, "set weight web/fe01 0\n")
+	reply := make([]byte, 512)
+	n, _ := conn.Read(reply)
+	conn.Close()
+	if strings.TrimSpace(string(reply[:n])) != "" {
+		t.Fatalf("set weight: %q", reply[:n])
+	}
+	st, err := d.Status(t.Context(), "fe01")
+	if err != nil || st.State != member.Enabled || st.InRotation() || st.Detail != "UP (weight 0)" {
+		t.Errorf("weight 0: %+v, %v; want enabled, not in rotation, UP (weight 0)", st, err)
+	}
+}

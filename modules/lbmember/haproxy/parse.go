@@ -32,6 +32,7 @@ type serverState struct {
 	name    string
 	opState int
 	admin   int
+	uweight int // -1 when the reply has no srv_uweight column
 }
 
 // statRow holds the "show stat" columns the driver reads.
@@ -56,6 +57,15 @@ func (s serverState) status(row statRow) member.Status {
 		st.Healthy = false
 	case s.admin&admDrain != 0:
 		st.State = member.Drained
+	case s.uweight == 0 || strings.HasPrefix(row.status, "DRAIN"):
+		// "set weight B/S 0" (which 2.6 still shows as UP) or an agent's
+		// "drain": administratively enabled, but HAProxy sends it no new
+		// traffic, so it must not count as in rotation; "set server state
+		// ready" does not undo either.
+		st.Healthy = false
+		if s.uweight == 0 {
+			st.Detail += " (weight 0)"
+		}
 	}
 	if st.Detail == "" {
 		st.Detail = fmt.Sprintf("op_state %d admin_state %#x", s.opState, s.admin)
@@ -93,7 +103,14 @@ func parseServersState(reply string) ([]serverState, error) {
 		if err := errors.Join(err1, err2); err != nil {
 			return nil, fmt.Errorf("row %q: %w", line, err)
 		}
-		out = append(out, serverState{name: f[col["srv_name"]], opState: op, admin: adm})
+		uw := -1
+		if i, ok := col["srv_uweight"]; ok {
+			var err error
+			if uw, err = strconv.Atoi(f[i]); err != nil {
+				return nil, fmt.Errorf("row %q: srv_uweight: %w", line, err)
+			}
+		}
+		out = append(out, serverState{name: f[col["srv_name"]], opState: op, admin: adm, uweight: uw})
 	}
 	return out, nil
 }

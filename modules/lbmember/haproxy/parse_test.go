@@ -82,17 +82,20 @@ func TestStatusFromBits(t *testing.T) {
 		state member.State
 		ok    bool
 	}{
-		{"running", serverState{opState: 2}, statRow{status: "UP"}, member.Enabled, true},
-		{"between checks", serverState{opState: 2}, statRow{status: "UP 1/3"}, member.Enabled, false},
-		{"down", serverState{opState: 0}, statRow{status: "DOWN"}, member.Enabled, false},
-		{"forced drain", serverState{opState: 2, admin: 0x08}, statRow{status: "DRAIN"}, member.Drained, true},
-		{"inherited drain", serverState{opState: 2, admin: 0x10}, statRow{status: "DRAIN"}, member.Drained, true},
-		{"forced maint", serverState{opState: 0, admin: 0x01}, statRow{status: "MAINT"}, member.Disabled, false},
-		{"maint wins over drain", serverState{opState: 2, admin: 0x09}, statRow{status: "MAINT"}, member.Disabled, false},
-		{"disabled in config", serverState{opState: 0, admin: 0x04}, statRow{status: "MAINT"}, member.Disabled, false},
-		{"tracked maint", serverState{opState: 0, admin: 0x02}, statRow{status: "MAINT (via web/fe09)"}, member.Disabled, false},
-		{"no check", serverState{opState: 2}, statRow{status: "no check"}, member.Enabled, true},
-		{"sessions include the queue", serverState{opState: 2}, statRow{scur: 3, qcur: 2, status: "UP"}, member.Enabled, true},
+		{"running", serverState{opState: 2, uweight: 1}, statRow{status: "UP"}, member.Enabled, true},
+		{"between checks", serverState{opState: 2, uweight: 1}, statRow{status: "UP 1/3"}, member.Enabled, false},
+		{"down", serverState{opState: 0, uweight: 1}, statRow{status: "DOWN"}, member.Enabled, false},
+		{"forced drain", serverState{opState: 2, uweight: 1, admin: 0x08}, statRow{status: "DRAIN"}, member.Drained, true},
+		{"inherited drain", serverState{opState: 2, uweight: 1, admin: 0x10}, statRow{status: "DRAIN"}, member.Drained, true},
+		{"forced maint", serverState{opState: 0, uweight: 1, admin: 0x01}, statRow{status: "MAINT"}, member.Disabled, false},
+		{"maint wins over drain", serverState{opState: 2, uweight: 1, admin: 0x09}, statRow{status: "MAINT"}, member.Disabled, false},
+		{"disabled in config", serverState{opState: 0, uweight: 1, admin: 0x04}, statRow{status: "MAINT"}, member.Disabled, false},
+		{"tracked maint", serverState{opState: 0, uweight: 1, admin: 0x02}, statRow{status: "MAINT (via web/fe09)"}, member.Disabled, false},
+		{"no check", serverState{opState: 2, uweight: 1}, statRow{status: "no check"}, member.Enabled, true},
+		{"weight 0", serverState{opState: 2, uweight: 0}, statRow{status: "UP"}, member.Enabled, false},
+		{"weight unknown", serverState{opState: 2, uweight: -1}, statRow{status: "UP"}, member.Enabled, true},
+		{"agent drain", serverState{opState: 2, uweight: 1}, statRow{status: "DRAIN (agent)"}, member.Enabled, false},
+		{"sessions include the queue", serverState{opState: 2, uweight: 1}, statRow{scur: 3, qcur: 2, status: "UP"}, member.Enabled, true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
