@@ -43,6 +43,21 @@
 //     ignore_errors = true gets a warning, since a failure would let later
 //     tasks run on a host still in rotation.
 //
+// The CLI calls it after loading, before planning or applying anything, and
+// reports the diagnostics like the loader's:
+//
+//	if err := l.report(verify.Verify(pb, inv, limit)); err != nil {
+//		return err // errors: nothing is changed; warnings are printed only
+//	}
+//
+// `osrun plan` can print Simulate's Trace: per step, the hosts the task
+// runs on, each host's state and Step.Serving per zone.
+//
+// Modules that declare no Effects (command, host scripts) are taken to
+// have none: a playbook that stops IIS through command escapes the proof.
+// The state of the farm before the run is assumed, not read: a --limit run
+// that resumes a half-done upgrade is verified as if nothing had happened.
+//
 // The verifier proves the successful path. A host that fails is left alone
 // by the runner; keeping the farm serving then is the job of lb_member's
 // min_in_rotation guard and the on_failure waves, not of this package.

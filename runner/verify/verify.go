@@ -39,6 +39,24 @@ type Step struct {
 	Farm []HostState `json:"farm"`
 }
 
+// Serving counts, per zone, the front-ends in rotation and not disrupted
+// while the step runs (zones without front-ends are left out).
+func (st Step) Serving() map[string]int {
+	out := map[string]int{}
+	for _, hs := range st.Farm {
+		if !hs.Frontend {
+			continue
+		}
+		if _, ok := out[hs.Zone]; !ok {
+			out[hs.Zone] = 0
+		}
+		if hs.InRotation && !hs.Disrupted {
+			out[hs.Zone]++
+		}
+	}
+	return out
+}
+
 // Trace is the simulated run: the farm at each step and at the end.
 type Trace struct {
 	Steps []Step      `json:"steps"`

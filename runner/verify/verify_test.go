@@ -312,19 +312,20 @@ func TestTrace(t *testing.T) {
 		hosts      string
 		host       string
 		want       HostState
+		serving    string
 	}{
 		{"drain_updating", "lb_member.out", 1, "dc01 fe02 fe04", "fe02",
-			HostState{Host: "fe02", Zone: "lisbon", Frontend: true, DeploymentEnabled: true}},
+			HostState{Host: "fe02", Zone: "lisbon", Frontend: true, DeploymentEnabled: true}, "map[lisbon:1 porto:2]"},
 		{"upgrade_updating", "installer.platform", 1, "dc01", "dc01",
-			HostState{Host: "dc01", Zone: "lisbon", Frontend: true, DeploymentEnabled: true, Disrupted: true}},
+			HostState{Host: "dc01", Zone: "lisbon", Frontend: true, DeploymentEnabled: true, Disrupted: true}, "map[lisbon:1 porto:2]"},
 		{"upgrade_updating", "installer.platform", 1, "dc01", "fe05",
-			HostState{Host: "fe05", Zone: "porto", Frontend: true, InRotation: true}},
+			HostState{Host: "fe05", Zone: "porto", Frontend: true, InRotation: true}, "map[lisbon:1 porto:2]"},
 		{"upgrade_updating", "service.stop_iis", 3, "", "fe04",
-			HostState{Host: "fe04", Zone: "porto", Frontend: true, DeploymentEnabled: true}},
+			HostState{Host: "fe04", Zone: "porto", Frontend: true, DeploymentEnabled: true}, "map[lisbon:1 porto:2]"},
 		{"switch_in_updating", "lb_member.in", 1, "dc01 fe02 fe04", "dc01",
-			HostState{Host: "dc01", Zone: "lisbon", Frontend: true, DeploymentEnabled: true, Upgraded: true}},
+			HostState{Host: "dc01", Zone: "lisbon", Frontend: true, DeploymentEnabled: true, Upgraded: true}, "map[lisbon:1 porto:2]"},
 		{"upgrade_loaded", "installer.platform_loaded", 2, "fe05", "fe05",
-			HostState{Host: "fe05", Zone: "porto", Frontend: true, Disrupted: true}},
+			HostState{Host: "fe05", Zone: "porto", Frontend: true, Disrupted: true}, "map[lisbon:2 porto:1]"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.wave+"/"+tc.task+"/"+tc.host, func(t *testing.T) {
@@ -337,6 +338,9 @@ func TestTrace(t *testing.T) {
 				}
 				if got := state(st.Farm, tc.host); got != tc.want {
 					t.Errorf("%s is %+v, want %+v", tc.host, got, tc.want)
+				}
+				if got, want := fmt.Sprint(st.Serving()), tc.serving; got != want {
+					t.Errorf("serving %s, want %s", got, want)
 				}
 				return
 			}
