@@ -9,6 +9,17 @@
 // happens is reported as Events through one Sink, and Run returns a Recap
 // whose Outcome the CLI maps to an exit code.
 //
+// When a run stops early (a budget exceeded, or ctx cancelled) the
+// playbook's on_failure waves run, under a context of their own bounded by
+// Options.OnFailureTimeout, so the interrupt that stopped the run does not
+// stop the restore; Options.HardStop cuts them short. Their events carry
+// OnFailure and their outcome is Recap.OnFailure.
+//
+// Options.Resume continues an earlier run from its record (journal.State):
+// steps it finished are replayed with their recorded outputs, not run;
+// steps it left in doubt are re-checked with Action.Check before anything
+// is applied; the rest run as usual.
+//
 // Plan computes the same waves and batches without connecting to anything.
 //
 // The playbook language itself lives in runner/playbook.

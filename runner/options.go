@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"time"
 
 	"github.com/osrun/osrun/inventory"
 	"github.com/osrun/osrun/transports"
@@ -25,6 +26,9 @@ func (f DialerFunc) Dial(ctx context.Context, h *inventory.Host) (transports.Con
 
 // DefaultForks is how many hosts of a batch run at once unless told otherwise.
 const DefaultForks = 5
+
+// DefaultOnFailureTimeout bounds the on_failure waves unless told otherwise.
+const DefaultOnFailureTimeout = 10 * time.Minute
 
 // Options tune a run.
 type Options struct {
@@ -51,6 +55,15 @@ type Options struct {
 	// failed runs again. Waves still run in order. The caller makes sure
 	// the record is of the same playbook and inventory.
 	Resume Resume
+	// CheckOnFailure rehearses the on_failure waves too when a check run
+	// stops early; a check run skips them otherwise.
+	CheckOnFailure bool
+	// OnFailureTimeout bounds the on_failure waves, which run after the
+	// run's context is cancelled; 0 means DefaultOnFailureTimeout.
+	OnFailureTimeout time.Duration
+	// HardStop, when done, cuts the on_failure waves short: the CLI ends it
+	// on a second interrupt. nil leaves only OnFailureTimeout.
+	HardStop context.Context
 }
 
 // limitSet resolves --limit names to hosts; nil means no limit.

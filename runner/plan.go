@@ -10,6 +10,8 @@ import (
 type PlanResult struct {
 	Playbook string     `json:"playbook"`
 	Waves    []PlanWave `json:"waves"`
+	// OnFailure are the waves that run only if the run stops early.
+	OnFailure []PlanWave `json:"on_failure,omitempty"`
 }
 
 // PlanWave is one wave of a plan.
@@ -49,37 +51,44 @@ func Plan(pb *playbook.Playbook, inv *inventory.Inventory, limit []string) (*Pla
 	}
 	p := &PlanResult{Playbook: pb.Filename, Waves: []PlanWave{}}
 	for _, w := range pb.Waves {
-		hosts := limited(w.Hosts, set)
-		pw := PlanWave{
-			Name:              w.Name,
-			Description:       w.Description,
-			MaxFailPercentage: w.MaxFailPercentage,
-			Hosts:             names(hosts),
-			Batches:           []PlanBatch{},
-			Tasks:             []PlanTask{},
-		}
-		for _, s := range w.Serial {
-			pw.Serial = append(pw.Serial, s.String())
-		}
-		for _, b := range w.Batches(hosts) {
-			pw.Batches = append(pw.Batches, PlanBatch{Hosts: names(b)})
-		}
-		for _, t := range w.Tasks {
-			pt := PlanTask{
-				Task:      t.Key(),
-				Module:    t.Module,
-				Name:      t.Name,
-				On:        string(t.On),
-				When:      t.WhenSource,
-				Retries:   t.Retries,
-				CheckMode: t.CheckMode,
-			}
-			if t.Timeout > 0 {
-				pt.Timeout = t.Timeout.String()
-			}
-			pw.Tasks = append(pw.Tasks, pt)
-		}
-		p.Waves = append(p.Waves, pw)
+		p.Waves = append(p.Waves, planWave(w, set))
+	}
+	for _, w := range pb.OnFailure {
+		p.OnFailure = append(p.OnFailure, planWave(w, set))
 	}
 	return p, nil
+}
+
+func planWave(w *playbook.Wave, set map[*inventory.Host]bool) PlanWave {
+	hosts := limited(w.Hosts, set)
+	pw := PlanWave{
+		Name:              w.Name,
+		Description:       w.Description,
+		MaxFailPercentage: w.MaxFailPercentage,
+		Hosts:             names(hosts),
+		Batches:           []PlanBatch{},
+		Tasks:             []PlanTask{},
+	}
+	for _, s := range w.Serial {
+		pw.Serial = append(pw.Serial, s.String())
+	}
+	for _, b := range w.Batches(hosts) {
+		pw.Batches = append(pw.Batches, PlanBatch{Hosts: names(b)})
+	}
+	for _, t := range w.Tasks {
+		pt := PlanTask{
+			Task:      t.Key(),
+			Module:    t.Module,
+			Name:      t.Name,
+			On:        string(t.On),
+			When:      t.WhenSource,
+			Retries:   t.Retries,
+			CheckMode: t.CheckMode,
+		}
+		if t.Timeout > 0 {
+			pt.Timeout = t.Timeout.String()
+		}
+		pw.Tasks = append(pw.Tasks, pt)
+	}
+	return pw
 }

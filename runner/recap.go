@@ -28,6 +28,21 @@ type Recap struct {
 	Duration  time.Duration `json:"duration_ns"`
 	// Hosts are every host the run selected, in inventory order.
 	Hosts []HostRecap `json:"hosts"`
+	// OnFailure sums up the playbook's on_failure waves; nil when they did
+	// not run. Outcome above stays what stopped the run.
+	OnFailure *OnFailureRecap `json:"on_failure,omitempty"`
+}
+
+// OnFailureRecap is the result of the on_failure waves.
+type OnFailureRecap struct {
+	// Outcome: success, failed (a host failed a restore task),
+	// budget_exceeded (a restore wave stopped the rest) or interrupted
+	// (the time bound or a hard stop cut them short).
+	Outcome   Outcome `json:"outcome"`
+	StoppedAt string  `json:"stopped_at,omitempty"`
+	// Hosts are the hosts of the on_failure waves, in inventory order,
+	// counting only their restore tasks.
+	Hosts []HostRecap `json:"hosts"`
 }
 
 // HostRecap counts a host's task outcomes.

@@ -69,7 +69,7 @@ type hostState struct {
 // run on it has a dialer for its transport.
 func (r *run) prepare() error {
 	needsConn := map[*inventory.Host]bool{}
-	for _, w := range r.pb.Waves {
+	for _, w := range slices.Concat(r.pb.Waves, r.pb.OnFailure) {
 		onHost := slices.ContainsFunc(w.Tasks, func(t *playbook.Task) bool { return t.On == modules.OnHost })
 		for _, h := range limited(w.Hosts, r.limit) {
 			if _, ok := r.hosts[h]; !ok {
@@ -125,10 +125,14 @@ func (r *run) run(ctx context.Context) *Recap {
 			recap.Outcome, recap.StoppedAt = OutcomeInterrupted, w.Name
 			break
 		}
-		if stop := r.wave(ctx, i, w); stop != "" {
+		if stop := r.wave(ctx, i, len(r.pb.Waves), w); stop != "" {
 			recap.Outcome, recap.StoppedAt = stop, w.Name
 			break
 		}
+	}
+	stoppedEarly := recap.Outcome == OutcomeBudgetExceeded || recap.Outcome == OutcomeInterrupted
+	if stoppedEarly && len(r.pb.OnFailure) > 0 && (!r.opts.Check || r.opts.CheckOnFailure) {
+		recap.OnFailure = r.restore(ctx)
 	}
 	r.closeAll()
 
@@ -158,12 +162,67 @@ func (r *run) hostNames() []string {
 	return out
 }
 
-// wave runs one wave and returns a non-empty Outcome when the run must stop.
-func (r *run) wave(ctx context.Context, i int, w *playbook.Wave) Outcome {
+// restore runs the on_failure waves after the run stopped early. They get
+// a context of their own: the interrupt that stopped the run must not stop
+// the restore too; only their time bound or a hard stop does. Every host
+// starts them afresh, failed ones included (a failed host may be the one
+// whose rotation needs restoring; when conditions on earlier results leave
+// it alone otherwise), and their outcome is kept apart from the run's.
+func (r *run) restore(ctx context.Context) *OnFailureRecap {
+	timeout := r.opts.OnFailureTimeout
+	if timeout <= 0 {
+		timeout = DefaultOnFailureTimeout
+	}
+	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), timeout)
+	defer cancel()
+	if r.opts.HardStop != nil {
+		stop := context.AfterFunc(r.opts.HardStop, cancel)
+		defer stop()
+	}
+
+	saved := make([]HostRecap, len(r.order))
+	for i, hs := range r.order {
+		saved[i] = hs.recap
+		hs.recap, hs.down = HostRecap{Host: hs.host.Name}, false
+	}
+	rec := &OnFailureRecap{Outcome: OutcomeSuccess, Hosts: []HostRecap{}}
+	for i, w := range r.pb.OnFailure {
+		if rctx.Err() != nil {
+			rec.Outcome, rec.StoppedAt = OutcomeInterrupted, w.Name
+			break
+		}
+		// A failing restore wave stops the ones after it, as a wave would,
+		// and nothing more: on_failure waves never trigger themselves.
+		if stop := r.wave(rctx, i, len(r.pb.OnFailure), w); stop != "" {
+			rec.Outcome, rec.StoppedAt = stop, w.Name
+			break
+		}
+	}
+	ran := map[*inventory.Host]bool{}
+	for _, w := range r.pb.OnFailure {
+		for _, h := range limited(w.Hosts, r.limit) {
+			ran[h] = true
+		}
+	}
+	for i, hs := range r.order {
+		if ran[hs.host] {
+			rec.Hosts = append(rec.Hosts, hs.recap)
+			if hs.down && rec.Outcome == OutcomeSuccess {
+				rec.Outcome = OutcomeFailed
+			}
+		}
+		hs.recap = saved[i]
+	}
+	return rec
+}
+
+// wave runs one wave, the i-th of n, and returns a non-empty Outcome when
+// the run must stop.
+func (r *run) wave(ctx context.Context, i, n int, w *playbook.Wave) Outcome {
 	start := time.Now()
 	hosts := limited(w.Hosts, r.limit)
 	batches := w.Batches(hosts)
-	base := Event{Wave: w.Name, WaveNum: i + 1, Waves: len(r.pb.Waves), Batches: len(batches)}
+	base := Event{Wave: w.Name, WaveNum: i + 1, Waves: n, Batches: len(batches), OnFailure: w.OnFailure}
 
 	ev := base
 	ev.Kind, ev.Hosts, ev.Msg = WaveStart, names(hosts), w.Description

@@ -3,6 +3,7 @@ package playbook
 import (
 	"fmt"
 	"path/filepath"
+	"slices"
 	"sort"
 
 	"github.com/hashicorp/hcl/v2"
@@ -76,6 +77,15 @@ func (f *File) Decode(inv *inventory.Inventory, reg *modules.Registry, vars map[
 			pb.tasks = append(pb.tasks, w.Tasks...)
 		}
 	}
+	for _, b := range f.onFailure {
+		w, more := d.decodeWave(b)
+		diags = append(diags, more...)
+		if w != nil {
+			w.OnFailure = true
+			pb.OnFailure = append(pb.OnFailure, w)
+			pb.tasks = append(pb.tasks, w.Tasks...)
+		}
+	}
 	if diags.HasErrors() {
 		return nil, diags
 	}
@@ -83,10 +93,11 @@ func (f *File) Decode(inv *inventory.Inventory, reg *modules.Registry, vars map[
 }
 
 // numberTasks records the declaration order of every task key before the
-// waves are decoded.
+// waves are decoded. on_failure waves count after every wave wherever they
+// are written: they run last, and read what the waves did.
 func (d *decoder) numberTasks() {
 	n := 0
-	for _, w := range d.f.waves {
+	for _, w := range slices.Concat(d.f.waves, d.f.onFailure) {
 		body, ok := w.Body.(*hclsyntax.Body)
 		if !ok {
 			continue
@@ -122,7 +133,7 @@ func (d *decoder) decodeWave(b *hcl.Block) (*Wave, hcl.Diagnostics) {
 		diags = append(diags, &hcl.Diagnostic{
 			Severity: hcl.DiagError,
 			Summary:  "Duplicate wave",
-			Detail:   fmt.Sprintf("A wave named %q was already declared at %s; wave names must be unique.", w.Name, prev.DeclRange),
+			Detail:   fmt.Sprintf("A wave named %q was already declared at %s; wave names, on_failure ones included, must be unique.", w.Name, prev.DeclRange),
 			Subject:  b.LabelRanges[0].Ptr(),
 		})
 	} else {

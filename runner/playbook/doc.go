@@ -45,6 +45,20 @@
 //	  }
 //	}
 //
+//	on_failure "restore_rotation" {               # same body as a wave
+//	  hosts = group.updating
+//	  task "lb_member" "back_in" {
+//	    when  = task.lb_member.out.changed         # only where the run took it out
+//	    state = "enabled"
+//	  }
+//	}
+//
+// on_failure waves run, in order, only when a run stops early (a wave's
+// failures exceed its budget, or an interrupt), to put the farm back in a
+// safe state; wherever they are written, their tasks come after every
+// wave's, so they may read any wave task's result. Wave names, on_failure
+// ones included, are unique.
+//
 // Host sets are bare references (group.NAME, host.NAME), never strings.
 // Wave attributes and the task meta-arguments other than when and until are
 // decided before any host runs, so they may use var.* only. when, until and

@@ -20,6 +20,7 @@ type File struct {
 	parser    *hclparse.Parser
 	variables []*hcl.Block
 	waves     []*hcl.Block
+	onFailure []*hcl.Block
 }
 
 var fileSchema = &hcl.BodySchema{
@@ -27,6 +28,7 @@ var fileSchema = &hcl.BodySchema{
 	Blocks: []hcl.BlockHeaderSchema{
 		{Type: "variable", LabelNames: []string{"name"}},
 		{Type: "wave", LabelNames: []string{"name"}},
+		{Type: "on_failure", LabelNames: []string{"name"}},
 	},
 }
 
@@ -60,6 +62,8 @@ func parseFile(parser *hclparse.Parser, filename string, hf *hcl.File, diags hcl
 			f.variables = append(f.variables, b)
 		case "wave":
 			f.waves = append(f.waves, b)
+		case "on_failure":
+			f.onFailure = append(f.onFailure, b)
 		}
 	}
 	if attr, ok := content.Attributes["inventory"]; ok {

@@ -18,6 +18,11 @@ type Playbook struct {
 	// Vars are the final variable values (defaults, then --var-file, then --var).
 	Vars  map[string]cty.Value
 	Waves []*Wave
+	// OnFailure are the on_failure waves, in order: they run only when the
+	// run stops early (a failure budget exceeded, an interrupt), to put the
+	// farm back in a safe state. Their tasks come after every wave's, so
+	// they may read any wave task's result.
+	OnFailure []*Wave
 
 	varObj cty.Value
 	funcs  map[string]function.Function
@@ -37,7 +42,9 @@ type Wave struct {
 	// the run stops; 0 means any failure stops it.
 	MaxFailPercentage float64
 	Tasks             []*Task
-	DeclRange         hcl.Range
+	// OnFailure marks an on_failure wave.
+	OnFailure bool
+	DeclRange hcl.Range
 }
 
 // Task is one call of a module, repeated on every host of a batch.

@@ -1,0 +1,186 @@
+package runner
+
+import (
+	"context"
+	"slices"
+	"strings"
+	"testing"
+	"testing/synctest"
+	"time"
+)
+
+// onFailurePlaybook drains every web host, then upgrades them; the
+// upgrade task is the %s placeholder, which each case scripts. The
+// on_failure waves put back in rotation only the hosts the run took out.
+const onFailurePlaybook = `
+wave "drain" {
+  hosts = group.web
+  task "probe" "out" {
+    name    = "out"
+    changed = host.name != "fe04"
+  }
+}
+wave "upgrade" {
+  hosts  = group.web
+  serial = 2
+  task "probe" "install" {
+    name = "install"
+    %s
+  }
+}
+on_failure "restore_rotation" {
+  hosts = group.web
+  task "probe" "back_in" {
+    name = "back_in"
+    when = task.probe.out.changed
+    %s
+  }
+}
+on_failure "reenable" {
+  hosts = host.ctl
+  task "probe" "enable" { name = "enable" }
+}
+`
+
+func TestOnFailure(t *testing.T) {
+	tests := []struct {
+		name      string
+		install   string // the upgrade task's scripted arguments
+		restore   string // the restore task's
+		opts      Options
+		cancel    bool // the install task on fe01 cancels the run
+		outcome   Outcome
+		onFailure Outcome // "" when the on_failure waves must not run
+		restored  []string
+	}{
+		{name: "success", outcome: OutcomeSuccess},
+		{name: "failures within the budget", install: `fail = host.name == "fe03"`, opts: Options{}, outcome: OutcomeFailed},
+		{
+			name: "budget exceeded", install: `fail = host.name == "fe01"`,
+			outcome: OutcomeBudgetExceeded, onFailure: OutcomeSuccess,
+			restored: []string{"fe01/back_in", "fe02/back_in", "fe03/back_in", "ctl/enable"},
+		},
+		{
+			name: "interrupted", install: `cancel = host.name == "fe01"`, cancel: true,
+			outcome: OutcomeInterrupted, onFailure: OutcomeSuccess,
+			restored: []string{"fe01/back_in", "fe02/back_in", "fe03/back_in", "ctl/enable"},
+		},
+		{
+			name: "a failing restore stops the restore and nothing else", install: `fail = true`, restore: `fail = host.name == "fe02"`,
+			outcome: OutcomeBudgetExceeded, onFailure: OutcomeBudgetExceeded,
+			restored: []string{"fe01/back_in", "fe02/back_in", "fe03/back_in"},
+		},
+		{name: "check mode skips them", install: `fail = true`, opts: Options{Check: true}, outcome: OutcomeBudgetExceeded},
+		{
+			name: "check mode rehearses them when asked", install: `fail = true`, opts: Options{Check: true, CheckOnFailure: true},
+			outcome: OutcomeBudgetExceeded, onFailure: OutcomeSuccess,
+			restored: []string{"fe01/back_in", "fe02/back_in", "fe03/back_in", "ctl/enable"},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			pb := strings.Replace(onFailurePlaybook, "%s", tt.install, 1)
+			pb = strings.Replace(pb, "%s", tt.restore, 1)
+			if tt.outcome == OutcomeFailed {
+				pb = strings.Replace(pb, `serial = 2`, "serial = 2\n  max_fail_percentage = 50", 1)
+			}
+			f := load(t, pb)
+			ctx, cancel := context.WithCancel(t.Context())
+			defer cancel()
+			f.rec.cancel = cancel
+			recap, evs := f.run(t, ctx, tt.opts)
+			if recap.Outcome != tt.outcome {
+				t.Fatalf("outcome %s, want %s", recap.Outcome, tt.outcome)
+			}
+			var restored []string
+			for _, c := range f.rec.calls {
+				if c.task == "back_in" || c.task == "enable" {
+					restored = append(restored, c.host+"/"+c.task)
+				}
+			}
+			// Hosts of a batch run in parallel: compare each wave's calls
+			// as a set, and the waves in order.
+			if i := slices.Index(restored, "ctl/enable"); i >= 0 && i != len(restored)-1 {
+				t.Errorf("reenable ran before restore_rotation ended: %v", restored)
+			}
+			slices.Sort(restored)
+			want := slices.Sorted(slices.Values(tt.restored))
+			if !slices.Equal(restored, want) {
+				t.Errorf("restore calls %v, want %v", restored, want)
+			}
+			if tt.onFailure == "" {
+				if recap.OnFailure != nil || len(evs.of(WaveStart)) > 2 {
+					t.Errorf("on_failure waves ran: %+v", recap.OnFailure)
+				}
+				return
+			}
+			if recap.OnFailure == nil || recap.OnFailure.Outcome != tt.onFailure {
+				t.Fatalf("on_failure recap %+v, want %s", recap.OnFailure, tt.onFailure)
+			}
+			// Every event of the restore is marked, none before it is, and
+			// the run's end still says what stopped it.
+			seen := false
+			for _, e := range evs {
+				if e.Kind == WaveStart && e.Wave == "restore_rotation" {
+					seen = true
+				}
+				if e.Kind == RunEnd {
+					if e.OnFailure || e.Msg != string(tt.outcome) {
+						t.Errorf("run end %+v", e)
+					}
+					continue
+				}
+				if e.OnFailure != seen {
+					t.Errorf("%s %s %s: on_failure=%v", e.Kind, e.Wave, e.Host, e.OnFailure)
+				}
+			}
+			// The restore's counts are its own; the run's are untouched.
+			if got := recap.host("fe01"); got.Skipped+got.OK+got.Changed+got.Failed+got.Interrupted > 2 {
+				t.Errorf("fe01 run recap counts restore tasks: %+v", got)
+			}
+			for _, h := range recap.OnFailure.Hosts {
+				if h.Host == "fe04" && h.Skipped != 1 {
+					t.Errorf("fe04 was never taken out, its restore must be skipped: %+v", h)
+				}
+			}
+		})
+	}
+}
+
+// TestOnFailureBounded: a restore that hangs is cut short by its time
+// bound, or sooner by a hard stop, and the run still ends.
+func TestOnFailureBounded(t *testing.T) {
+	tests := []struct {
+		name string
+		hard bool
+		took time.Duration
+	}{
+		{"time bound", false, 90 * time.Second},
+		{"hard stop", true, 5 * time.Second},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				f := load(t, strings.Replace(strings.Replace(onFailurePlaybook, "%s", `fail = true`, 1), "%s", `wait = true`, 1))
+				hard, stop := context.WithCancel(t.Context())
+				defer stop()
+				opts := Options{OnFailureTimeout: 90 * time.Second}
+				if tt.hard {
+					opts.HardStop = hard
+					time.AfterFunc(5*time.Second, stop)
+				}
+				start := time.Now()
+				recap, _ := f.run(t, t.Context(), opts)
+				if recap.Outcome != OutcomeBudgetExceeded || recap.OnFailure == nil || recap.OnFailure.Outcome != OutcomeInterrupted {
+					t.Fatalf("outcome %s, on_failure %+v", recap.Outcome, recap.OnFailure)
+				}
+				if took := time.Since(start); took != tt.took {
+					t.Errorf("the restore took %s, want %s", took, tt.took)
+				}
+				if recap.OnFailure.StoppedAt != "reenable" && recap.OnFailure.StoppedAt != "restore_rotation" {
+					t.Errorf("stopped at %q", recap.OnFailure.StoppedAt)
+				}
+			})
+		})
+	}
+}
