@@ -418,7 +418,7 @@ func (s *sim) checkZones(pos position) {
 			detail: fmt.Sprintf("During %s, zone %q has no front-end in rotation and serving: %s.",
 				pos, z.Name, strings.Join(states, "; ")),
 			advice: "Keep part of the zone's front-ends in rotation: drain and upgrade the updating and the loaded sets in separate waves, or use serial to take fewer hosts at a time.",
-		}, "")
+		}, fmt.Sprintf("again in batch %d", pos.batch))
 	}
 }
 
