@@ -272,19 +272,19 @@ func (s *Server) handle(w http.ResponseWriter, r *http.Request) {
 		select {
 		case <-t.C:
 		case <-abort.Done():
-			t.Stop()
-			// The service stopped under this request: the client sees its
-			// connection cut, not an answer.
-			s.count(false)
-			panic(http.ErrAbortHandler)
 		case <-r.Context().Done():
-			t.Stop()
-			return
 		}
+		t.Stop()
 	}
 	if abort.Err() != nil {
+		// The service stopped under this request (closing the listener
+		// also cancels its context): the client sees its connection cut,
+		// not an answer.
 		s.count(false)
 		panic(http.ErrAbortHandler)
+	}
+	if r.Context().Err() != nil {
+		return // the client left
 	}
 	w.Header().Set("X-Platform-Version", version)
 	if broken {

@@ -114,8 +114,13 @@ func TestDownCutsRequestsInFlight(t *testing.T) {
 			if err == nil {
 				t.Fatal("the request in flight when the server went down succeeded")
 			}
-			if _, failed := s.Served(); failed != 1 {
-				t.Errorf("failed = %d, want 1", failed)
+			// The client can see the cut before the handler counts it.
+			deadline := time.Now().Add(15 * time.Second)
+			for _, failed := s.Served(); failed != 1; _, failed = s.Served() {
+				if time.Now().After(deadline) {
+					t.Fatalf("failed = %d, want 1", failed)
+				}
+				time.Sleep(time.Millisecond)
 			}
 		})
 	}

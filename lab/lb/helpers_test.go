@@ -132,6 +132,16 @@ func newFarm(t *testing.T, cfg lb.Config, names ...string) *farm {
 	}
 	t.Cleanup(func() { l.Close() })
 	f.lb = l
+	// Members start at the lowest "up" health ("UP 1/3"), like HAProxy's;
+	// tests start from settled members, after a first check passed.
+	eventually(t, "every member's first check", func() bool {
+		for _, st := range l.Members() {
+			if st.Detail != "UP" {
+				return false
+			}
+		}
+		return true
+	})
 	return f
 }
 
