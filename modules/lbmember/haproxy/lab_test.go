@@ -72,13 +72,77 @@ func startLab(t *testing.T, names ...string) *lab {
 	t.Cleanup(func() { os.RemoveAll(dir) })
 	l := &lab{
 		sock:    filepath.Join(dir, "admin.sock"),
-		tcp:     "127.0.0.1:" + strconv.Itoa(freePort(t)),
-		front:   "127.0.0.1:" + strconv.Itoa(freePort(t)),
 		servers: map[string]*webServer{},
 		names:   names,
 		client:  &http.Client{Transport: &http.Transport{DisableKeepAlives: true}, Timeout: 20 * time.Second},
 		holds:   map[string]chan struct{}{},
 	}
+	for _, n := range names {
+		ws := &webServer{entered: make(chan string, 16)}
+		ws.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			switch r.URL.Path {
+			case "/health":
+				if ws.down.Load() {
+					w.WriteHeader(http.StatusServiceUnavailable)
+				}
+			case "/hold":
+				id := r.URL.Query().Get("id")
+				l.mu.Lock()
+				release := l.holds[id]
+				l.mu.Unlock()
+				select {
+				case ws.entered <- id:
+				default: // nobody waits for this one any more
+				}
+				select {
+				case <-release:
+				case <-r.Context().Done():
+				}
+			}
+		}))
+		l.servers[n] = ws
+		// Cleanups run last-in first-out: these run after HAProxy stopped
+		// (Close waits for the requests it was carrying).
+		t.Cleanup(ws.srv.Close)
+	}
+	// Other tests on this machine take ports too: a port picked here may be
+	// gone when HAProxy binds it, so a failed start is retried, boundedly.
+	for attempt := 1; ; attempt++ {
+		out, ok := l.start(t, bin, dir)
+		if ok {
+			return l
+		}
+		if attempt == 3 || !strings.Contains(out, "cannot bind") {
+			t.Fatalf("haproxy did not start:\n%s", out)
+		}
+		t.Logf("haproxy lost a port race, retrying:\n%s", out)
+	}
+}
+
+// syncBuffer collects HAProxy's output; the test reads it while HAProxy writes.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// start runs HAProxy on fresh ports and waits until its checks see every
+// server up. It returns false with HAProxy's output if HAProxy exited.
+func (l *lab) start(t *testing.T, bin, dir string) (string, bool) {
+	t.Helper()
+	l.tcp = "127.0.0.1:" + strconv.Itoa(freePort(t))
+	l.front = "127.0.0.1:" + strconv.Itoa(freePort(t))
 	var cfg strings.Builder
 	fmt.Fprintf(&cfg, `global
     stats socket %s mode 600 level admin
@@ -95,65 +159,37 @@ frontend fe
 backend web
     option httpchk GET /health
 `, l.sock, l.tcp, l.front)
-	for _, n := range names {
-		ws := &webServer{entered: make(chan string, 16)}
-		ws.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			switch r.URL.Path {
-			case "/health":
-				if ws.down.Load() {
-					w.WriteHeader(http.StatusServiceUnavailable)
-				}
-			case "/hold":
-				id := r.URL.Query().Get("id")
-				l.mu.Lock()
-				release := l.holds[id]
-				l.mu.Unlock()
-				ws.entered <- id
-				select {
-				case <-release:
-				case <-r.Context().Done():
-				}
-			}
-		}))
-		l.servers[n] = ws
+	for _, n := range l.names {
 		// use-server lets a test open a session on a chosen member.
 		fmt.Fprintf(&cfg, "    use-server %s if { req.hdr(x-member) -m str %s }\n", n, n)
 	}
-	for _, n := range names {
+	for _, n := range l.names {
 		fmt.Fprintf(&cfg, "    server %s %s check inter 100ms fall 2 rise 2\n", n, l.servers[n].srv.Listener.Addr())
 	}
 	cfgPath := filepath.Join(dir, "haproxy.cfg")
 	if err := os.WriteFile(cfgPath, []byte(cfg.String()), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	var out bytes.Buffer
+	out := &syncBuffer{}
 	cmd := exec.Command(bin, "-f", cfgPath, "-db")
-	cmd.Stdout, cmd.Stderr = &out, &out
+	cmd.Stdout, cmd.Stderr = out, out
 	if err := cmd.Start(); err != nil {
 		t.Fatalf("start haproxy: %v", err)
 	}
-	exited := make(chan error, 1)
-	go func() { exited <- cmd.Wait() }()
-	// Cleanups run last-in first-out: release holds, stop HAProxy, then
-	// close the web servers (Close waits for their requests).
-	for _, ws := range l.servers {
-		t.Cleanup(ws.srv.Close)
-	}
-	t.Cleanup(func() {
+	// exited is closed, never sent on, so every reader sees the exit.
+	exited := make(chan struct{})
+	go func() { cmd.Wait(); close(exited) }()
+	stop := func() {
 		cmd.Process.Kill()
 		<-exited
-		if t.Failed() {
-			t.Logf("haproxy output:\n%s", out.String())
-		}
-	})
-	t.Cleanup(l.releaseAll)
+	}
 
 	d := haproxy.New(haproxy.Config{Network: "unix", Address: l.sock, Backend: "web"})
 	deadline := time.Now().Add(10 * time.Second)
 	for {
 		select {
-		case err := <-exited:
-			t.Fatalf("haproxy exited: %v\n%s", err, out.String())
+		case <-exited:
+			return out.String(), false
 		default:
 		}
 		all, err := d.Members(t.Context())
@@ -164,14 +200,24 @@ backend web
 				up++
 			}
 		}
-		if err == nil && up == len(names) {
-			return l
+		if err == nil && up == len(l.names) {
+			break
 		}
 		if time.Now().After(deadline) {
+			stop()
 			t.Fatalf("haproxy not ready after 10s: %v %+v\n%s", err, all, out.String())
 		}
 		time.Sleep(20 * time.Millisecond) // HAProxy's startup has no event to wait on
 	}
+	t.Cleanup(func() {
+		stop()
+		if t.Failed() {
+			t.Logf("haproxy output:\n%s", out.String())
+		}
+	})
+	// Registered last, so it runs first: held requests end before HAProxy stops.
+	t.Cleanup(l.releaseAll)
+	return "", true
 }
 
 func (l *lab) releaseAll() {

@@ -31,8 +31,12 @@ func moduleEnv(l *lab, host string, progress chan<- string) *modules.Env {
 		}
 	}
 	return &modules.Env{Host: h, Inventory: inv, Progress: func(msg string) {
-		if progress != nil {
-			progress <- msg
+		if progress == nil {
+			return
+		}
+		select { // a slow reader must not stall the drain it watches
+		case progress <- msg:
+		default:
 		}
 	}}
 }
