@@ -135,6 +135,9 @@ func Start(ctx context.Context, cfg Config) (*Generator, error) {
 		}
 		g.mu.Unlock()
 		cancel()
+		if cfg.Client == nil {
+			client.CloseIdleConnections()
+		}
 		close(g.done)
 	}()
 	return g, nil
