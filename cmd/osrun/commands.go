@@ -18,7 +18,9 @@ import (
 	"github.com/osrun/osrun/modules"
 	"github.com/osrun/osrun/modules/approval"
 	"github.com/osrun/osrun/modules/builtin"
+	"github.com/osrun/osrun/report/html"
 	"github.com/osrun/osrun/report/junit"
+	"github.com/osrun/osrun/report/live"
 	"github.com/osrun/osrun/runner"
 	"github.com/osrun/osrun/runner/journal"
 )
@@ -122,6 +124,7 @@ func applyCommand() *cli.Command {
 			&cli.IntFlag{Name: "forks", Aliases: []string{"f"}, Value: 5, Usage: "hosts worked on in parallel within a batch"},
 			&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Value: "text", Usage: "event output: text or json (JSON Lines)"},
 			&cli.StringFlag{Name: "junit", Usage: "also write a JUnit XML report to `FILE`"},
+			&cli.StringFlag{Name: "report", Usage: "also write a self-contained HTML run report to `FILE`"},
 			&cli.StringSliceFlag{Name: "approve", Usage: "grant manual gates up front, by id or prefix (e.g. sc_frontend.disable); for rehearsed unattended runs"},
 			&cli.BoolFlag{Name: "break-stale-lock", Usage: "take over the farm lock left by a osrun process on this machine that no longer exists"},
 		},
@@ -164,9 +167,17 @@ func apply(c *cli.Context) error {
 		return &configError{msg: "--forks must be at least 1"}
 	}
 	var sink runner.Sink
+	var view *live.View
 	switch c.String("output") {
 	case "text":
-		sink = newTextSink(c.App.Writer, c.Bool("diff"), useColor(c.App.Writer))
+		if w, h, ok := terminalSize(c.App.Writer); ok {
+			// On a terminal the view redraws in place; in CI logs and
+			// pipes, one plain line per event.
+			view = live.New(c.App.Writer, live.Options{Color: useColor(c.App.Writer), Width: w, Height: h})
+			sink = view
+		} else {
+			sink = newTextSink(c.App.Writer, c.Bool("diff"), useColor(c.App.Writer))
+		}
 	case "json":
 		sink = newJSONSink(c.App.Writer)
 	default:
@@ -177,6 +188,11 @@ func apply(c *cli.Context) error {
 	if c.String("junit") != "" {
 		junitReport = junit.New(c.Args().First())
 		sinks = append(sinks, junitReport)
+	}
+	var htmlReport *html.Collector
+	if c.String("report") != "" {
+		htmlReport = html.New("osrun "+filepath.Base(c.Args().First()), html.WithPlaybook(l.playbookPath), html.WithInventory(l.inventoryPath))
+		sinks = append(sinks, htmlReport)
 	}
 
 	check := c.Bool("check")
@@ -198,6 +214,9 @@ func apply(c *cli.Context) error {
 	}
 
 	log := slog.New(slog.NewTextHandler(c.App.ErrWriter, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	if view != nil {
+		view.Start()
+	}
 	recap, err := runner.Run(c.Context, l.pb, l.inv, runner.Options{
 		Check:   check,
 		Diff:    c.Bool("diff"),
@@ -208,6 +227,9 @@ func apply(c *cli.Context) error {
 		Log:     log,
 		RunID:   runID,
 	})
+	if view != nil {
+		view.Stop() // the final frame stays on screen, the recap goes below it
+	}
 	if err != nil && recap == nil {
 		return &configError{msg: err.Error()}
 	}
@@ -220,6 +242,12 @@ func apply(c *cli.Context) error {
 	if junitReport != nil {
 		if err := writeFile(c.String("junit"), junitReport.WriteTo); err != nil {
 			return &runError{code: ExitHostFailed, msg: "write the JUnit report: " + err.Error()}
+		}
+	}
+	if htmlReport != nil {
+		htmlReport.SetRecap(recap)
+		if err := writeFile(c.String("report"), htmlReport.WriteTo); err != nil {
+			return &runError{code: ExitHostFailed, msg: "write the HTML report: " + err.Error()}
 		}
 	}
 	if jrnl != nil {

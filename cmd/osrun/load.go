@@ -137,6 +137,19 @@ func splitList(values []string) []string {
 	return out
 }
 
+// terminalSize is the size of w when it is a terminal.
+func terminalSize(w io.Writer) (width, height int, ok bool) {
+	f, isFile := w.(*os.File)
+	if !isFile || !term.IsTerminal(int(f.Fd())) {
+		return 0, 0, false
+	}
+	width, height, err := term.GetSize(int(f.Fd()))
+	if err != nil || width < 20 || height < 5 {
+		return 0, 0, false
+	}
+	return width, height, true
+}
+
 // isTerminal reports whether r is an interactive terminal.
 func isTerminal(r io.Reader) bool {
 	f, ok := r.(*os.File)
