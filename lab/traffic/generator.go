@@ -23,6 +23,10 @@ type Config struct {
 	Clients int
 	// Interval is each client's pause between requests; 20ms when zero.
 	Interval time.Duration
+	// Rate, when set, is the target of requests per second for all clients
+	// together and replaces Interval (each client pauses Clients/Rate).
+	// Slow answers lower the rate actually reached.
+	Rate float64
 	// MaxRequests caps the requests sent; 100000 when zero.
 	MaxRequests int
 	// MaxDuration caps how long load is sent; 30 minutes when zero.
@@ -91,6 +95,9 @@ func Start(ctx context.Context, cfg Config) (*Generator, error) {
 	}
 	if cfg.Clients <= 0 {
 		cfg.Clients = 4
+	}
+	if cfg.Rate > 0 {
+		cfg.Interval = time.Duration(float64(time.Second) * float64(cfg.Clients) / cfg.Rate)
 	}
 	if cfg.Interval <= 0 {
 		cfg.Interval = 20 * time.Millisecond

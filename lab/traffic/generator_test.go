@@ -7,6 +7,7 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/osrun/osrun/lab/traffic"
@@ -50,6 +51,22 @@ func TestCaps(t *testing.T) {
 		if r.Stopped != "max duration" || r.Sent == 0 || r.Failed != 0 {
 			t.Errorf("report %+v", r)
 		}
+	})
+	t.Run("rate", func(t *testing.T) {
+		synctest.Test(t, func(t *testing.T) {
+			// 4 clients at 200 requests/s in total: one request every 20ms
+			// each, so 1s of fake time sends about 200.
+			var n atomic.Int64
+			g := start(t, t.Context(), traffic.Config{URL: "http://lab.invalid/", Clients: 4, Rate: 200, MaxDuration: time.Second,
+				Client: &http.Client{Transport: roundTripper(func(*http.Request) (*http.Response, error) {
+					n.Add(1)
+					return &http.Response{StatusCode: 200, Body: http.NoBody, Header: http.Header{}}, nil
+				})}})
+			r := g.Wait()
+			if r.Sent < 196 || r.Sent > 204 || r.Failed != 0 || int64(r.Sent) != n.Load() {
+				t.Errorf("sent %d in 1s at 200/s: %+v", r.Sent, r)
+			}
+		})
 	})
 	t.Run("context", func(t *testing.T) {
 		ctx, cancel := context.WithCancel(t.Context())
@@ -118,3 +135,7 @@ func TestStartValidates(t *testing.T) {
 		}
 	}
 }
+
+type roundTripper func(*http.Request) (*http.Response, error)
+
+func (f roundTripper) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
