@@ -115,8 +115,12 @@ func (r *recorder) definition() *modules.Definition {
 			{Name: "lose_conn", Type: cty.Number},                        // the first n attempts on a host lose the connection
 			{Name: "name", Type: cty.String, Default: cty.StringVal("")}, // recorded task label
 			{Name: "track", Type: cty.Bool, Default: cty.False},          // an idempotent change to the world: Check reads it, Apply makes it
+			{Name: "upgrades", Type: cty.Bool, Default: cty.False},       // declares Effect.Upgrades, like the installer
 		},
 		DefaultOn: modules.OnControl,
+		Effects: func(args modules.Args) modules.Effect {
+			return modules.Effect{Upgrades: args.Bool("upgrades")}
+		},
 		New: func(args modules.Args) (modules.Action, error) {
 			sleep, err := args.Duration("sleep")
 			if err != nil {

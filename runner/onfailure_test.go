@@ -184,3 +184,65 @@ func TestOnFailureBounded(t *testing.T) {
 		})
 	}
 }
+
+// TestInterruptLetsUpgradesFinish: the first interrupt (ctx) cancels
+// ordinary tasks at once but lets an upgrade run on; only the hard stop
+// cancels it. Nothing new starts either way.
+func TestInterruptLetsUpgradesFinish(t *testing.T) {
+	tests := []struct {
+		name     string
+		args     string
+		hard     bool
+		took     time.Duration // until the task ended
+		status   Status
+		progress bool // the host's line says the upgrade goes on
+	}{
+		{"ordinary task", `wait = true`, true, 10 * time.Second, StatusInterrupted, false},
+		{"upgrade cut by the hard stop", `upgrades = true` + "\n" + `wait = true`, true, 50 * time.Second, StatusInterrupted, true},
+		{"upgrade that finishes", `upgrades = true` + "\n" + `sleep = "30s"`, true, 30 * time.Second, StatusOK, true},
+		{"upgrade, no hard stop", `upgrades = true` + "\n" + `sleep = "30s"`, false, 30 * time.Second, StatusOK, true},
+		{"check mode is not shielded", `upgrades = true` + "\n" + `wait = true` + "\n" + `check_mode = true`, true, 10 * time.Second, StatusInterrupted, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				f := load(t, `
+wave "upgrade" {
+  hosts = host.fe01
+  task "probe" "install" {
+    name = "install"
+    `+tt.args+`
+  }
+  task "probe" "after" { name = "after" }
+}
+`)
+				ctx, cancel := context.WithCancel(t.Context())
+				defer cancel()
+				hard, stop := context.WithCancel(t.Context())
+				defer stop()
+				time.AfterFunc(10*time.Second, cancel)
+				time.AfterFunc(50*time.Second, stop)
+				opts := Options{}
+				if tt.hard {
+					opts.HardStop = hard
+				}
+				start := time.Now()
+				recap, evs := f.run(t, ctx, opts)
+				if recap.Outcome != OutcomeInterrupted {
+					t.Fatalf("outcome %s", recap.Outcome)
+				}
+				ends := evs.of(HostTaskEnd)
+				if len(ends) != 1 || ends[0].Status != tt.status {
+					t.Fatalf("host task ends %+v, want one %s", ends, tt.status)
+				}
+				if took := ends[0].Time.Sub(start); took != tt.took {
+					t.Errorf("the task ended after %s, want %s", took, tt.took)
+				}
+				said := slices.ContainsFunc(evs.of(Progress), func(e Event) bool { return strings.Contains(e.Msg, "letting the upgrade finish") })
+				if said != tt.progress {
+					t.Errorf("progress line about the upgrade: %v, want %v", said, tt.progress)
+				}
+			})
+		})
+	}
+}

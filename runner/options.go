@@ -61,8 +61,11 @@ type Options struct {
 	// OnFailureTimeout bounds the on_failure waves, which run after the
 	// run's context is cancelled; 0 means DefaultOnFailureTimeout.
 	OnFailureTimeout time.Duration
-	// HardStop, when done, cuts the on_failure waves short: the CLI ends it
-	// on a second interrupt. nil leaves only OnFailureTimeout.
+	// HardStop is the second interrupt: when done, it cancels the upgrades
+	// (tasks whose module declares Effect.Upgrades) that the first
+	// interrupt, ctx, lets finish, and cuts the on_failure waves short.
+	// nil: upgrades always finish, and only OnFailureTimeout bounds the
+	// on_failure waves.
 	HardStop context.Context
 }
 

@@ -494,11 +494,27 @@ func (r *run) execute(ctx context.Context, base Event, t *playbook.Task, hs *hos
 		// A prediction does not change by waiting for it.
 		retries = 0
 	}
+	// soft is the run's context: once it is done no attempt starts. An
+	// upgrade already under way is not cut short by it, since a half-run
+	// installer is worse than a late stop: only a hard stop cancels it.
+	soft := ctx
+	if !check && upgrades(t, args) {
+		var unshield func()
+		ctx, unshield = r.shield(soft, base)
+		defer unshield()
+	}
 
 	var o outcome
 	for attempt := 1; ; attempt++ {
 		if retries > 0 || t.HasUntil() {
 			o.attempt = attempt
+		}
+		if soft.Err() != nil {
+			o.status = StatusInterrupted
+			if o.err == nil {
+				o.err = soft.Err()
+			}
+			return o
 		}
 		if t.On == modules.OnHost {
 			// Dialled on first use, and again after a lost connection
@@ -551,7 +567,7 @@ func (r *run) execute(ctx context.Context, base Event, t *playbook.Task, hs *hos
 		ev.Kind, ev.Attempt = Progress, attempt+1
 		ev.Msg = fmt.Sprintf("retrying in %s (attempt %d of %d): %s", t.Delay, attempt+1, retries+1, why)
 		r.emit(ev)
-		if !sleep(ctx, t.Delay) {
+		if !sleep(soft, t.Delay) {
 			o.status = StatusInterrupted
 			if o.err == nil {
 				o.err = ctx.Err()
@@ -566,6 +582,33 @@ func (r *run) execute(ctx context.Context, base Event, t *playbook.Task, hs *hos
 		o.err = fmt.Errorf("after %d attempts: %w", retries+1, o.err)
 	}
 	return o
+}
+
+// upgrades reports a task that installs the platform, by its module's
+// declared effects.
+func upgrades(t *playbook.Task, args modules.Args) bool {
+	return t.Def.Effects != nil && t.Def.Effects(args).Upgrades
+}
+
+// shield returns a context that outlives soft, the run's, and ends only
+// with Options.HardStop or the returned stop. When soft ends first, the
+// host's line says why the task goes on.
+func (r *run) shield(soft context.Context, base Event) (context.Context, func()) {
+	ctx, cancel := context.WithCancel(context.WithoutCancel(soft))
+	stops := []func() bool{context.AfterFunc(soft, func() {
+		ev := base
+		ev.Kind, ev.Msg = Progress, "interrupted: letting the upgrade finish; a second interrupt stops it"
+		r.emit(ev)
+	})}
+	if r.opts.HardStop != nil {
+		stops = append(stops, context.AfterFunc(r.opts.HardStop, cancel))
+	}
+	return ctx, func() {
+		for _, stop := range stops {
+			stop()
+		}
+		cancel()
+	}
 }
 
 // verify asks Check whether an in-doubt step is already done: done when
