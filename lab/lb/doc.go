@@ -21,6 +21,21 @@
 // a member's admin state or health is reported to Config.OnEvent, which is
 // how the lab's monitor sees rotation.
 //
-// Entry point: New, then URL for traffic, APIAddr or SocketPath for the
+// The runtime API covers: show stat [{proxy|iid} type sid] [up|no-maint]
+// (CSV only), show servers state [backend], set server B/S state
+// ready|drain|maint, enable/disable server B/S, shutdown sessions server
+// B/S, show backend, show version, help, prompt, quit, several commands per
+// line separated by ';', and HAProxy's error strings. Other commands get
+// HAProxy's "Unknown command" answer (suggestions by prefix only); every
+// client has level admin.
+//
+// Health checks reuse one connection per member (HAProxy opens one per
+// check), and a check may take 2s by default rather than one interval,
+// because the lab's machine is busy; neither changes a verdict. With
+// hundreds of members, raise CheckInterval to keep the checks' CPU low.
+//
+// Entry points: New, then URL for traffic, APIAddr or SocketPath for the
 // driver, SetAdmin and Members for direct control; Close at the end.
+// StartReal runs the real haproxy binary with the same configuration, for
+// the lab's --lab-lb haproxy.
 package lb
