@@ -33,7 +33,7 @@ func Definition(opts Options) *modules.Definition {
 	if opts.PollInterval <= 0 {
 		opts.PollInterval = defaultPollInterval
 	}
-	m := &module{opts: opts, locks: map[string]*sync.Mutex{}}
+	m := &module{opts: opts, locks: map[string]*sync.Mutex{}, drivers: map[*inventory.Endpoint]Driver{}}
 	return &modules.Definition{
 		Name:    "lb_member",
 		Summary: "Put a front-end into or out of its load-balancer pool",
@@ -104,8 +104,26 @@ wave "back_in" {
 type module struct {
 	opts Options
 
-	mu    sync.Mutex
-	locks map[string]*sync.Mutex // per load balancer, see action.guarded
+	mu      sync.Mutex
+	locks   map[string]*sync.Mutex // per load balancer, see lock
+	drivers map[*inventory.Endpoint]Driver
+}
+
+// driver opens each load balancer once per run and shares it between
+// hosts (drivers are safe for concurrent use), so F5 logs in once, not once
+// per host and task.
+func (m *module) driver(ep *inventory.Endpoint) (Driver, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if d, ok := m.drivers[ep]; ok {
+		return d, nil
+	}
+	d, err := m.opts.Drivers.Open(ep)
+	if err != nil {
+		return nil, err
+	}
+	m.drivers[ep] = d
+	return d, nil
 }
 
 // lock serialises the min_in_rotation guard and the state change per load
@@ -189,7 +207,7 @@ func (a *action) open(env *modules.Env) (*target, error) {
 	if !ok {
 		return nil, fmt.Errorf("load balancer %s of zone %s is not in the inventory", zone.LoadBalancer, zone.Name)
 	}
-	d, err := a.m.opts.Drivers.Open(ep)
+	d, err := a.m.driver(ep)
 	if err != nil {
 		return nil, err
 	}

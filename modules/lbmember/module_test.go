@@ -21,6 +21,7 @@ import (
 // farm is a zone of three front-ends behind one fake balancer.
 type farm struct {
 	fake     *lbtest.Fake
+	opened   int
 	def      *modules.Definition
 	inv      *inventory.Inventory
 	mu       sync.Mutex
@@ -31,7 +32,12 @@ func newFarm(t *testing.T) *farm {
 	t.Helper()
 	f := &farm{fake: lbtest.NewFake("web", "fe01", "fe02", "fe03")}
 	reg := lbmember.NewRegistry()
-	if err := reg.Register("fake", func(ep *inventory.Endpoint) (lbmember.Driver, error) { return f.fake, nil }); err != nil {
+	if err := reg.Register("fake", func(ep *inventory.Endpoint) (lbmember.Driver, error) {
+		f.mu.Lock()
+		f.opened++
+		f.mu.Unlock()
+		return f.fake, nil
+	}); err != nil {
 		t.Fatal(err)
 	}
 	f.def = lbmember.Definition(lbmember.Options{Drivers: reg})
@@ -427,4 +433,20 @@ func TestForceWithoutKiller(t *testing.T) {
 			t.Errorf("a failed kill: %v", err)
 		}
 	})
+}
+
+func TestDriverOpenedOncePerRun(t *testing.T) {
+	f := newFarm(t)
+	a, b := f.action(t, "state", "drained"), f.action(t, "state", "enabled")
+	for _, h := range []string{"fe01", "fe02", "fe03"} {
+		if _, err := a.Check(t.Context(), f.env(h)); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := b.Apply(t.Context(), f.env(h)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if f.opened != 1 {
+		t.Errorf("the driver was opened %d times, want once", f.opened)
+	}
 }

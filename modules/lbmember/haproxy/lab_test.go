@@ -290,7 +290,13 @@ func TestRealHAProxyConforms(t *testing.T) {
 	})
 }
 
-// The TCP stats socket speaks the same protocol; one pass over it is enough.
+func TestRealHAProxyConformsOverTCP(t *testing.T) {
+	lbtest.Run(t, func(t *testing.T) *lbtest.Harness {
+		l := startLab(t, "fe01", "fe02")
+		return l.harness(haproxy.New(haproxy.Config{Network: "tcp", Address: l.tcp, Backend: "web"}))
+	})
+}
+
 func TestRealHAProxyOverTCP(t *testing.T) {
 	l := startLab(t, "fe01", "fe02")
 	d := haproxy.New(haproxy.Config{Network: "tcp", Address: l.tcp, Backend: "web"})
