@@ -14,9 +14,13 @@ import (
 // Admin is a member's administrative state, as "set server B/S state" sets it.
 type Admin int
 
+// The admin states, as "set server B/S state" names them.
 const (
+	// Ready takes new requests while the checks pass.
 	Ready Admin = iota
+	// Drain takes none; requests in flight finish; checks go on.
 	Drain
+	// Maint takes none and stops the checks.
 	Maint
 )
 
