@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -15,6 +16,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/osrun/osrun/inventory/secret"
 	"github.com/osrun/osrun/modules"
 	"github.com/osrun/osrun/modules/approval"
 	"github.com/osrun/osrun/modules/builtin"
@@ -222,7 +224,7 @@ func apply(c *cli.Context) error {
 		Diff:    c.Bool("diff"),
 		Forks:   c.Int("forks"),
 		Limit:   splitList(c.StringSlice("limit")),
-		Sink:    sinks,
+		Sink:    scrubbed{sinks},
 		Dialers: dialers(c.App.ErrWriter),
 		Log:     log,
 		RunID:   runID,
@@ -232,6 +234,9 @@ func apply(c *cli.Context) error {
 	}
 	if err != nil && recap == nil {
 		return &configError{msg: err.Error()}
+	}
+	for i := range recap.Hosts {
+		recap.Hosts[i].Error = secret.Scrub(recap.Hosts[i].Error)
 	}
 	if c.String("output") == "text" {
 		printRecap(c.App.Writer, recap, useColor(c.App.Writer))
@@ -280,6 +285,54 @@ func failedHosts(r *runner.Recap) []string {
 		}
 	}
 	return out
+}
+
+// scrubbed masks every secret osrun has read in the free text of events
+// before any sink (terminal, JSON, journal, reports) sees them: remote
+// hosts and servers may echo a password back.
+type scrubbed struct{ next runner.Sink }
+
+func (s scrubbed) Emit(e runner.Event) {
+	e.Msg = secret.Scrub(e.Msg)
+	e.Error = secret.Scrub(e.Error)
+	e.Diff = secret.Scrub(e.Diff)
+	e.Output = scrubJSON(e.Output)
+	s.next.Emit(e)
+}
+
+// scrubJSON masks secrets in every string of a JSON document; working on
+// decoded strings catches secrets whatever JSON escaping they got.
+func scrubJSON(raw json.RawMessage) json.RawMessage {
+	if len(raw) == 0 {
+		return raw
+	}
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.UseNumber()
+	var v any
+	if err := dec.Decode(&v); err != nil {
+		return json.RawMessage(`"[output withheld: not valid JSON]"`)
+	}
+	out, err := json.Marshal(scrubValue(v))
+	if err != nil {
+		return json.RawMessage(`"[output withheld]"`)
+	}
+	return out
+}
+
+func scrubValue(v any) any {
+	switch x := v.(type) {
+	case string:
+		return secret.Scrub(x)
+	case []any:
+		for i := range x {
+			x[i] = scrubValue(x[i])
+		}
+	case map[string]any:
+		for k, e := range x {
+			x[k] = scrubValue(e)
+		}
+	}
+	return v
 }
 
 // fanout sends each event to every sink, in order.

@@ -12,6 +12,8 @@ import (
 	"syscall"
 
 	"github.com/urfave/cli/v2"
+
+	"github.com/osrun/osrun/inventory/secret"
 )
 
 // version is set at build time with -ldflags "-X main.version=...".
@@ -62,7 +64,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	err := app.RunContext(ctx, interspersed(args))
 	if err != nil {
 		if _, isConfig := err.(*configError); isConfig || exitCode(err) != ExitOK {
-			fmt.Fprintf(stderr, "osrun: %v\n", err)
+			fmt.Fprintf(stderr, "osrun: %s\n", secret.Scrub(err.Error()))
 		}
 	}
 	return exitCode(err)

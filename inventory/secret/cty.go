@@ -11,6 +11,7 @@ type SourceMark string
 
 // MarkValue marks v as a secret read from source.
 func MarkValue(v cty.Value, source string) cty.Value {
+	rememberCty(v)
 	return v.Mark(Mark).Mark(SourceMark(source))
 }
 

@@ -32,6 +32,7 @@ type box struct {
 
 // New wraps a secret read from source (a description safe to print).
 func New(value, source string) Value {
+	remember(value)
 	if value == "" && source == "" {
 		return Value{}
 	}
