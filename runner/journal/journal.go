@@ -25,6 +25,8 @@ type header struct {
 	Inventory string `json:"inventory"`
 	// ResumeOf names the run this one continues, if any.
 	ResumeOf string `json:"resume_of,omitempty"`
+	// VarsDigest fingerprints the variable values (Playbook.VarsDigest).
+	VarsDigest string `json:"vars_digest,omitempty"`
 }
 
 // Journal appends a run's events to its file. It is a runner.Sink.
@@ -41,6 +43,9 @@ type Meta struct {
 	Playbook  string // absolute path
 	Inventory string // absolute path
 	ResumeOf  string
+	// VarsDigest is the playbook's Playbook.VarsDigest, so a resume with
+	// other variable values can be refused.
+	VarsDigest string
 }
 
 // Create starts a journal for a new run under dir/runs.
@@ -55,7 +60,7 @@ func Create(dir string, m Meta) (*Journal, error) {
 		return nil, fmt.Errorf("journal: create %s: %w", path, err)
 	}
 	j := &Journal{f: f, path: path}
-	j.write(header{Journal: Version, RunID: m.RunID, Playbook: m.Playbook, Inventory: m.Inventory, ResumeOf: m.ResumeOf}, true)
+	j.write(header{Journal: Version, RunID: m.RunID, Playbook: m.Playbook, Inventory: m.Inventory, ResumeOf: m.ResumeOf, VarsDigest: m.VarsDigest}, true)
 	if j.err != nil {
 		f.Close()
 		return nil, j.err
@@ -169,6 +174,8 @@ type State struct {
 	Playbook  string
 	Inventory string
 	ResumeOf  string
+	// VarsDigest is the recorded Meta.VarsDigest, "" when none was.
+	VarsDigest string
 	// Ended is true when the run reached its run_end event.
 	Ended   bool
 	Outcome runner.Status // status of the run_end event, if any
@@ -211,7 +218,7 @@ func Read(path string) (*State, error) {
 			if h.Journal > Version {
 				return nil, fmt.Errorf("journal: %s: format %d is newer than this osrun understands (%d)", path, h.Journal, Version)
 			}
-			st.RunID, st.Playbook, st.Inventory, st.ResumeOf = h.RunID, h.Playbook, h.Inventory, h.ResumeOf
+			st.RunID, st.Playbook, st.Inventory, st.ResumeOf, st.VarsDigest = h.RunID, h.Playbook, h.Inventory, h.ResumeOf, h.VarsDigest
 			continue
 		}
 		var e runner.Event
@@ -321,6 +328,17 @@ func (st *State) Matches(playbookPath, inventoryPath string) error {
 		}
 	}
 	return nil
+}
+
+// MatchesVars reports whether the journal's run had these variable values
+// (Playbook.VarsDigest): resumed with others, say another target version,
+// the steps it finished would not be what this run means to do. A journal
+// that recorded no digest is not refused.
+func (st *State) MatchesVars(digest string) error {
+	if st.VarsDigest == "" || st.VarsDigest == digest {
+		return nil
+	}
+	return fmt.Errorf("journal: run %s ran with other variable values; resume it with the same --var and --var-file values", st.RunID)
 }
 
 // InDoubt lists the steps that started and never ended.

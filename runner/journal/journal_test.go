@@ -2,6 +2,7 @@ package journal
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"os/exec"
 	"strings"
@@ -239,5 +240,33 @@ func TestReadChainPrefersWhatAnEarlierRunFinished(t *testing.T) {
 	lost := write(Meta{RunID: "e", ResumeOf: "gone"})
 	if _, err := ReadChain(lost); err == nil || !strings.Contains(err.Error(), "run e resumed run gone") {
 		t.Errorf("a missing earlier journal: %v", err)
+	}
+}
+
+func TestMatchesVars(t *testing.T) {
+	dir := t.TempDir()
+	tests := []struct {
+		name, recorded, given string
+		ok                    bool
+	}{
+		{"same", "abc", "abc", true},
+		{"other values", "abc", "abd", false},
+		{"none recorded", "", "abc", true},
+	}
+	for i, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			j, err := Create(dir, Meta{RunID: fmt.Sprint("r", i), VarsDigest: tt.recorded})
+			if err != nil {
+				t.Fatal(err)
+			}
+			j.Close()
+			st, err := Read(j.Path())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := st.MatchesVars(tt.given); (err == nil) != tt.ok {
+				t.Errorf("MatchesVars: %v, want ok=%v", err, tt.ok)
+			}
+		})
 	}
 }
