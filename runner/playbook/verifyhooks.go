@@ -7,23 +7,13 @@ import (
 	"github.com/zclconf/go-cty/cty"
 	"github.com/zclconf/go-cty/cty/convert"
 
-	"github.com/osrun/osrun/inventory"
 	"github.com/osrun/osrun/modules"
 )
 
 // What the plan verifier (runner/verify) needs to evaluate tasks before
-// anything runs, when the results of earlier tasks are not known yet.
-
-// StaticEvalContext is EvalContext before a run: var.* and host.* are
-// known, and every task.<module>.<name> is unknown, so an expression that
-// reads a result evaluates to an unknown value instead of to "skipped".
-func (pb *Playbook) StaticEvalContext(inv *inventory.Inventory, host *inventory.Host) *hcl.EvalContext {
-	results := make(map[string]cty.Value, len(pb.tasks))
-	for _, t := range pb.tasks {
-		results[t.Key()] = cty.DynamicVal
-	}
-	return pb.EvalContext(inv, host, results)
-}
+// anything runs, when the results of earlier tasks are not known yet: it
+// passes EvalContext results that are cty.DynamicVal for the tasks that
+// will have run on the host.
 
 // StaticWhen evaluates the task's condition as far as ctx allows. known is
 // false when the condition depends on values ctx leaves unknown; err is

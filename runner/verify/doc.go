@@ -27,9 +27,12 @@
 // the state at that moment; a task that repeats the violation on further
 // hosts adds them to the same diagnostic.
 //
+// Expressions see var.* and host.* as at run time, and task.* as far as
+// the simulation knows it: a task that has not run on the host reads as
+// skipped, exactly as it will; the result of one that has is unknown.
 // What is not known before the run is handled conservatively and never
 // passed silently:
-//   - a when that reads task.* results is assumed true (the task runs);
+//   - a when that depends on an unknown result is assumed true (the task runs);
 //     that is what rules 1 to 3 need for disruptive and upgrading tasks, and
 //     for any task that changes rotation or deployment it is also reported
 //     as a "could not verify" warning, since the run may skip it;
@@ -58,7 +61,17 @@
 // The state of the farm before the run is assumed, not read: a --limit run
 // that resumes a half-done upgrade is verified as if nothing had happened.
 //
-// The verifier proves the successful path. A host that fails is left alone
-// by the runner; keeping the farm serving then is the job of lb_member's
-// min_in_rotation guard and the on_failure waves, not of this package.
+// The run may stop after any step (an interrupt lets the steps under way
+// finish; a failure budget is checked between batches) and then runs the
+// on_failure waves. From every such point the verifier runs them too and
+// proves rules 1 and 2 for them: a restore must not disrupt a host in
+// rotation nor leave a zone unserved. It may leave hosts out of rotation or
+// deployment-disabled on purpose, so rules 3 to 5 are not applied, and its
+// could-not-verify warnings are not reported, since restore tasks depend
+// on what the run did by design.
+//
+// The verifier proves the successful path and stops between steps; a host
+// whose own task failed (a drain that did not happen, an installer that
+// broke the host) is not modelled: that is left to lb_member's
+// min_in_rotation guard at run time.
 package verify

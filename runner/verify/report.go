@@ -15,6 +15,9 @@ type report struct {
 	byKey map[string]*finding
 }
 
+// maxMore bounds the further occurrences a diagnostic lists.
+const maxMore = 5
+
 type finding struct {
 	severity hcl.DiagnosticSeverity
 	summary  string
@@ -22,6 +25,7 @@ type finding struct {
 	context  *hcl.Range
 	detail   string   // the first occurrence
 	advice   string   // what to do, said once
+	first    string   // the first occurrence, briefly
 	more     []string // further occurrences, briefly
 }
 
@@ -32,12 +36,13 @@ func newReport() *report { return &report{byKey: map[string]*finding{}} }
 // occurrences.
 func (r *report) add(key string, f finding, short string) {
 	if prev, ok := r.byKey[key]; ok {
-		if short != "" && !contains(prev.more, short) {
+		if short != "" && short != prev.first && !contains(prev.more, short) {
 			prev.more = append(prev.more, short)
 		}
 		return
 	}
 	nf := f
+	nf.first = short
 	r.byKey[key] = &nf
 	r.order = append(r.order, &nf)
 }
@@ -46,8 +51,11 @@ func (r *report) diagnostics() hcl.Diagnostics {
 	var diags hcl.Diagnostics
 	for _, f := range r.order {
 		detail := f.detail
-		if len(f.more) > 0 {
-			detail += fmt.Sprintf(" The same happens %s.", strings.Join(f.more, "; "))
+		if more := f.more; len(more) > 0 {
+			if len(more) > maxMore {
+				more = append(more[:maxMore:maxMore], fmt.Sprintf("%d more times", len(f.more)-maxMore))
+			}
+			detail += fmt.Sprintf(" The same happens %s.", strings.Join(more, "; "))
 		}
 		if f.advice != "" {
 			detail += " " + f.advice

@@ -2,9 +2,11 @@ package verify
 
 import (
 	"fmt"
+	"maps"
 	"strings"
 
 	"github.com/hashicorp/hcl/v2"
+	"github.com/zclconf/go-cty/cty"
 
 	"github.com/osrun/osrun/inventory"
 	"github.com/osrun/osrun/modules"
@@ -86,25 +88,45 @@ func Simulate(pb *playbook.Playbook, inv *inventory.Inventory, limit []string) (
 		}}
 	}
 	s := newSim(pb, inv)
-	for i, w := range pb.Waves {
-		pw := plan.Waves[i]
+	for _, pw := range plan.Waves {
+		for _, b := range pw.Batches {
+			for _, n := range b.Hosts {
+				s.controllerPlanned = s.controllerPlanned || s.byName[n].h.HasRole(inventory.RoleController)
+			}
+		}
+	}
+	s.waves(pb.Waves, plan.Waves, func(stop position) {
+		// The run may stop after any step (an interrupt lets the steps
+		// under way finish; a failure budget is checked between batches),
+		// and then runs the on_failure waves from where it stopped.
+		if len(pb.OnFailure) > 0 {
+			s.fork(stop).waves(pb.OnFailure, plan.OnFailure, nil)
+		}
+	})
+	s.end()
+	return &s.trace, s.rep.diagnostics()
+}
+
+// waves simulates waves as planned, calling after (if not nil) after each
+// step.
+func (s *sim) waves(waves []*playbook.Wave, planned []runner.PlanWave, after func(position)) {
+	for i, w := range waves {
+		pw := planned[i]
 		for b, names := range pw.Batches {
 			batch := make([]*hostSim, 0, len(names.Hosts))
 			for _, n := range names.Hosts {
 				batch = append(batch, s.byName[n])
 			}
-			for _, hs := range batch {
-				s.controllerPlanned = s.controllerPlanned || hs.h.HasRole(inventory.RoleController)
-			}
-			pos := position{wave: w, batch: b + 1, batches: len(pw.Batches)}
+			pos := position{wave: w, batch: b + 1, batches: len(pw.Batches), stop: s.stop}
 			for _, t := range w.Tasks {
 				pos.task = t
 				s.step(pos, batch)
+				if after != nil {
+					after(pos)
+				}
 			}
 		}
 	}
-	s.end()
-	return &s.trace, s.rep.diagnostics()
 }
 
 // position is where in the plan a step is.
@@ -112,15 +134,34 @@ type position struct {
 	wave           *playbook.Wave
 	batch, batches int
 	task           *playbook.Task
+	// stop is where the run stopped, for a step of an on_failure wave.
+	stop *position
 }
 
 func (p position) String() string {
+	if p.stop != nil {
+		return fmt.Sprintf("on_failure wave %q, batch %d of %d, task %s, run after the run stopped at %s",
+			p.wave.Name, p.batch, p.batches, p.task.Key(), p.stop)
+	}
 	return fmt.Sprintf("wave %q, batch %d of %d, task %s", p.wave.Name, p.batch, p.batches, p.task.Key())
 }
 
 // brief is a further occurrence, where the wave and task are already said.
 func (p position) brief(host string) string {
+	if p.stop != nil {
+		// The same restore task goes wrong from many stopping points: list
+		// those, not every host again.
+		return fmt.Sprintf("after a stop at wave %q, batch %d, task %s", p.stop.wave.Name, p.stop.batch, p.stop.task.Key())
+	}
 	return fmt.Sprintf("on %s in batch %d", host, p.batch)
+}
+
+// again is a further occurrence of something that is not about one host.
+func (p position) again() string {
+	if p.stop != nil {
+		return p.brief("")
+	}
+	return fmt.Sprintf("again in batch %d", p.batch)
 }
 
 // hostSim is one host of the model.
@@ -135,6 +176,20 @@ type hostSim struct {
 	// deployment, to point at when they are never undone.
 	outBy, disabledBy *playbook.Task
 	outAt, disabledAt position
+	// results holds, by task key, cty.DynamicVal for every task that ran
+	// on the host: its result is not known before the run, but a task
+	// that has not run reads as skipped, as it will at run time.
+	results map[string]cty.Value
+	ctx     *hcl.EvalContext // built from results; nil when stale
+}
+
+// evalContext is what the host's expressions see at this point of the
+// simulated run.
+func (hs *hostSim) evalContext(pb *playbook.Playbook, inv *inventory.Inventory) *hcl.EvalContext {
+	if hs.ctx == nil {
+		hs.ctx = pb.EvalContext(inv, hs.h, hs.results)
+	}
+	return hs.ctx
 }
 
 func (hs *hostSim) serving() bool {
@@ -190,12 +245,33 @@ type sim struct {
 	zoneDown map[string]bool
 	rep      *report
 	trace    Trace
+	// stop is set in a fork that simulates the on_failure waves after the
+	// run stopped there.
+	stop *position
+}
+
+// fork copies the farm as it is after stop, to run the on_failure waves
+// on. Only rules 1 and 2 apply to them: a restore must not disrupt a host
+// in rotation nor leave a zone unserved, but it may well leave hosts out
+// of rotation or deployment-disabled on purpose. Its warnings are not
+// reported: on_failure tasks depend on what the run did by design, and
+// the verifier cannot know more than that they may run.
+func (s *sim) fork(stop position) *sim {
+	f := &sim{pb: s.pb, inv: s.inv, byName: map[string]*hostSim{}, zoneDown: maps.Clone(s.zoneDown), rep: s.rep,
+		controllerUpgraded: s.controllerUpgraded, controllerPlanned: s.controllerPlanned, stop: &stop}
+	for _, hs := range s.hosts {
+		c := *hs
+		c.results = maps.Clone(hs.results)
+		f.hosts = append(f.hosts, &c)
+		f.byName[c.h.Name] = &c
+	}
+	return f
 }
 
 func newSim(pb *playbook.Playbook, inv *inventory.Inventory) *sim {
 	s := &sim{pb: pb, inv: inv, byName: map[string]*hostSim{}, zoneDown: map[string]bool{}, rep: newReport()}
 	for _, h := range inv.Hosts {
-		hs := &hostSim{h: h, loaded: inv.SplitOf(h) == inventory.GroupLoaded, in: h.IsFrontend(), enabled: h.IsFrontend()}
+		hs := &hostSim{h: h, loaded: inv.SplitOf(h) == inventory.GroupLoaded, in: h.IsFrontend(), enabled: h.IsFrontend(), results: map[string]cty.Value{}}
 		s.hosts = append(s.hosts, hs)
 		s.byName[h.Name] = hs
 	}
@@ -224,17 +300,21 @@ func (s *sim) step(pos position, batch []*hostSim) {
 	}
 	for _, a := range acts {
 		s.checkDisruptive(pos, a)
-		s.checkControllerUpgrade(pos, a)
-		s.checkControllerFirst(pos, a)
-		s.checkReenable(pos, a)
+		if s.stop == nil {
+			s.checkControllerUpgrade(pos, a)
+			s.checkControllerFirst(pos, a)
+			s.checkReenable(pos, a)
+		}
 	}
 	s.checkZones(pos)
 
-	st := Step{Wave: pos.wave.Name, Batch: pos.batch, Batches: pos.batches, Task: pos.task.Key(), Hosts: []string{}, Farm: s.snapshot()}
-	for _, a := range acts {
-		st.Hosts = append(st.Hosts, a.hs.h.Name)
+	if s.stop == nil {
+		st := Step{Wave: pos.wave.Name, Batch: pos.batch, Batches: pos.batches, Task: pos.task.Key(), Hosts: []string{}, Farm: s.snapshot()}
+		for _, a := range acts {
+			st.Hosts = append(st.Hosts, a.hs.h.Name)
+		}
+		s.trace.Steps = append(s.trace.Steps, st)
 	}
-	s.trace.Steps = append(s.trace.Steps, st)
 
 	for _, a := range acts {
 		s.apply(pos, a)
@@ -245,7 +325,7 @@ func (s *sim) step(pos position, batch []*hostSim) {
 // effect, as far as can be known before the run, and reports what cannot.
 func (s *sim) evaluate(pos position, hs *hostSim) (modules.Effect, bool) {
 	t := pos.task
-	ctx := s.pb.StaticEvalContext(s.inv, hs.h)
+	ctx := hs.evalContext(s.pb, s.inv)
 	run, known, err := t.StaticWhen(ctx)
 	if known && !run {
 		return modules.Effect{}, false
@@ -278,6 +358,9 @@ func (s *sim) evaluate(pos position, hs *hostSim) (modules.Effect, bool) {
 }
 
 func (s *sim) couldNotVerify(pos position, hs *hostSim, kind, why string) {
+	if s.stop != nil {
+		return // see fork
+	}
 	s.rep.add(fmt.Sprintf("%p/warn/%s", pos.task, kind), finding{
 		severity: hcl.DiagWarning,
 		summary:  "Could not verify task " + pos.task.Key(),
@@ -418,7 +501,7 @@ func (s *sim) checkZones(pos position) {
 			detail: fmt.Sprintf("During %s, zone %q has no front-end in rotation and serving: %s.",
 				pos, z.Name, strings.Join(states, "; ")),
 			advice: "Keep part of the zone's front-ends in rotation: drain and upgrade the updating and the loaded sets in separate waves, or use serial to take fewer hosts at a time.",
-		}, fmt.Sprintf("again in batch %d", pos.batch))
+		}, pos.again())
 	}
 }
 
@@ -426,6 +509,7 @@ func (s *sim) checkZones(pos position) {
 func (s *sim) apply(pos position, a act) {
 	hs := a.hs
 	hs.disrupted, hs.leaving, hs.entering = false, false, false
+	hs.results[pos.task.Key()], hs.ctx = cty.DynamicVal, nil
 	if hs.h.IsFrontend() {
 		switch a.eff.Rotation {
 		case modules.RotationIn:

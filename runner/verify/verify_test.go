@@ -188,11 +188,21 @@ func TestVerify(t *testing.T) {
 		{
 			name: "a switch that depends on an earlier result",
 			mutate: func(t testing.TB, src string) string {
-				return replace(t, src, "    state = \"disabled\"\n  }\n}\n\nwave \"upgrade_loaded\"", "    when  = task.lb_member.in.changed\n    state = \"disabled\"\n  }\n}\n\nwave \"upgrade_loaded\"")
+				return replace(t, src, "    state = \"disabled\"\n  }\n}\n\nwave \"upgrade_loaded\"", "    when  = task.sc_frontend.disable.changed\n    state = \"disabled\"\n  }\n}\n\nwave \"upgrade_loaded\"")
 			},
 			want: []want{
 				{hcl.DiagWarning, "Could not verify task lb_member.out_loaded", `task "lb_member" "out_loaded" {`,
 					[]string{"on fe03", "assumed it runs", "on fe05 in batch 1; on fe06 in batch 1."}},
+			},
+		},
+		{
+			name: "a switch on a result of a task that never runs on those hosts",
+			mutate: func(t testing.TB, src string) string {
+				return replace(t, src, "    state = \"disabled\"\n  }\n}\n\nwave \"upgrade_loaded\"", "    when  = task.lb_member.in.changed\n    state = \"disabled\"\n  }\n}\n\nwave \"upgrade_loaded\"")
+			},
+			want: []want{
+				{hcl.DiagError, "Disruptive task on a host in rotation", `task "installer" "platform_loaded" {`,
+					[]string{"stops fe03 serving"}},
 			},
 		},
 		{
@@ -235,6 +245,53 @@ func TestVerify(t *testing.T) {
 			want: []want{
 				{hcl.DiagWarning, "Could not verify task lb_member.out_loaded", `task "lb_member" "out_loaded" {`,
 					[]string{"on fe03", "cannot be evaluated", "assumed it runs"}},
+			},
+		},
+		{
+			name: "on_failure waves that put back what the run changed",
+			mutate: func(_ testing.TB, src string) string {
+				return src + `
+on_failure "restore_rotation" {
+  hosts = group.frontends
+
+  task "lb_member" "back_in" {
+    when  = !task.lb_member.out.skipped || !task.lb_member.out_loaded.skipped
+    state = "enabled"
+  }
+}
+
+on_failure "restore_deployment" {
+  hosts = group.loaded
+
+  task "sc_frontend" "reenable" {
+    when       = !task.sc_frontend.disable.skipped
+    deployment = "enabled"
+  }
+}
+`
+			},
+		},
+		{
+			name: "an on_failure wave that restarts every front-end at once",
+			mutate: func(_ testing.TB, src string) string {
+				return src + `
+on_failure "restart_everything" {
+  hosts = group.frontends
+
+  task "service" "restart_iis" {
+    name  = "W3SVC"
+    state = "restarted"
+  }
+}
+`
+			},
+			want: []want{
+				{hcl.DiagError, "Disruptive task on a host in rotation", `task "service" "restart_iis" {`,
+					[]string{`In on_failure wave "restart_everything", batch 1 of 1, task service.restart_iis, run after the run stopped at wave "drain_updating", batch 1 of 1, task lb_member.out`, "stops fe03 serving", `The same happens after a stop at wave "disable_deployment_on_loaded", batch 1, task sc_frontend.disable;`, "15 more times."}},
+				{hcl.DiagError, "Zone left without a serving front-end", `task "service" "restart_iis" {`,
+					[]string{`stopped at wave "drain_updating"`, `zone "lisbon"`, "15 more times."}},
+				{hcl.DiagError, "Zone left without a serving front-end", `task "service" "restart_iis" {`,
+					[]string{`stopped at wave "drain_updating"`, `zone "porto"`, "15 more times."}},
 			},
 		},
 		{
