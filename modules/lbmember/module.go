@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"sync"
 	"time"
 
@@ -184,6 +185,17 @@ type target struct {
 	lb     *inventory.Endpoint
 	driver Driver
 	name   string // the member name
+	log    *slog.Logger
+}
+
+// set changes the member's state and leaves an audit line: balancer
+// changes are what an operator reconstructs after an incident.
+func (t *target) set(ctx context.Context, st member.State) error {
+	if err := t.driver.SetState(ctx, t.name, st); err != nil {
+		return t.wrap(err)
+	}
+	t.log.Info("load balancer member changed", "load_balancer", t.lb.Name, "pool", t.driver.Pool(), "member", t.name, "state", st)
+	return nil
 }
 
 func (a *action) open(env *modules.Env) (*target, error) {
@@ -215,7 +227,11 @@ func (a *action) open(env *modules.Env) (*target, error) {
 	if name == "" {
 		name = h.Name
 	}
-	return &target{lb: ep, driver: d, name: name}, nil
+	log := env.Log
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	return &target{lb: ep, driver: d, name: name, log: log}, nil
 }
 
 func (t *target) wrap(err error) error {
@@ -346,8 +362,8 @@ func (a *action) Apply(ctx context.Context, env *modules.Env) (modules.Result, e
 
 func (a *action) enable(ctx context.Context, t *target, st member.Status, progress func(string)) (member.Status, error) {
 	if st.State != member.Enabled {
-		if err := t.driver.SetState(ctx, t.name, member.Enabled); err != nil {
-			return st, t.wrap(err)
+		if err := t.set(ctx, member.Enabled); err != nil {
+			return st, err
 		}
 	}
 	var last member.Status
@@ -391,8 +407,8 @@ func (a *action) leave(ctx context.Context, t *target, st member.Status, to memb
 			return st, err
 		}
 	}
-	if err := t.driver.SetState(ctx, t.name, to); err != nil {
-		return st, t.wrap(err)
+	if err := t.set(ctx, to); err != nil {
+		return st, err
 	}
 	st, err = t.driver.Status(ctx, t.name)
 	return st, t.wrap(err)
@@ -428,8 +444,8 @@ func (a *action) disable(ctx context.Context, t *target, st member.Status, progr
 		return st, fmt.Errorf("load balancer %s: %s still has %s after drain_timeout %s; it stays drained (on_drain_timeout = \"force\" would disable it and cut them)",
 			t.lb.Name, t.name, sessions(left), a.drainTimeout)
 	case errors.Is(err, errTimeout):
-		if err := t.driver.SetState(ctx, t.name, member.Disabled); err != nil {
-			return st, t.wrap(err)
+		if err := t.set(ctx, member.Disabled); err != nil {
+			return st, err
 		}
 		// Balancers that cannot cut sessions (NGINX, F5 forced offline)
 		// still refuse new ones once disabled; say what was left running.
@@ -450,8 +466,8 @@ func (a *action) disable(ctx context.Context, t *target, st member.Status, progr
 	case err != nil:
 		return st, err
 	default:
-		if err := t.driver.SetState(ctx, t.name, member.Disabled); err != nil {
-			return st, t.wrap(err)
+		if err := t.set(ctx, member.Disabled); err != nil {
+			return st, err
 		}
 	}
 	st, err = t.driver.Status(ctx, t.name)
