@@ -63,6 +63,9 @@ type Config struct {
 	HostKey ssh.Signer
 	// Platform receives the effects; nil drops them.
 	Platform Platform
+	// Addr is where the SSH server listens; a free port on 127.0.0.1
+	// when empty.
+	Addr string
 }
 
 // Host is one running simulated J2EE front-end.
@@ -100,7 +103,10 @@ func Start(cfg Config) (*Host, error) {
 	if err := h.prepare(); err != nil {
 		return nil, fmt.Errorf("linux host %s: sandbox: %w", cfg.Name, err)
 	}
-	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if cfg.Addr == "" {
+		cfg.Addr = "127.0.0.1:0"
+	}
+	l, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
 		return nil, fmt.Errorf("linux host %s: %w", cfg.Name, err)
 	}
@@ -179,7 +185,7 @@ func (h *Host) Name() string { return h.cfg.Name }
 // Addr returns host:port.
 func (h *Host) Addr() string { return h.l.Addr().String() }
 
-// Port returns the port on 127.0.0.1.
+// Port returns the port the server listens on.
 func (h *Host) Port() int { return h.l.Addr().(*net.TCPAddr).Port }
 
 // HostKey returns the server's public key.
@@ -187,7 +193,8 @@ func (h *Host) HostKey() ssh.PublicKey { return h.hostKey.PublicKey() }
 
 // KnownHostsLine is the host's line for a known_hosts file.
 func (h *Host) KnownHostsLine() string {
-	return fmt.Sprintf("[127.0.0.1]:%d %s", h.Port(), strings.TrimSpace(string(ssh.MarshalAuthorizedKey(h.HostKey()))))
+	a := h.l.Addr().(*net.TCPAddr)
+	return fmt.Sprintf("[%s]:%d %s", a.IP, a.Port, strings.TrimSpace(string(ssh.MarshalAuthorizedKey(h.HostKey()))))
 }
 
 // Dir returns the sandbox.

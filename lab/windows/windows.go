@@ -2,9 +2,15 @@ package windows
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
+	"log"
+	"net"
+	"net/http"
+	"net/http/httputil"
+	"net/url"
 	"regexp"
 	"strings"
 	"sync"
@@ -63,13 +69,21 @@ type Config struct {
 	User, Password string
 	// Platform receives the effects; nil drops them.
 	Platform Platform
+	// Addr and TLS, when set, put the endpoint on Addr (host:port) behind
+	// TLS with this configuration (the farm's CA, a certificate naming
+	// the host's own address); otherwise winrmtest serves HTTPS on a free
+	// port of 127.0.0.1 with its own CA (CAPEM).
+	Addr string
+	TLS  *tls.Config
 }
 
 // Host is one running simulated Windows front-end.
 type Host struct {
-	cfg Config
-	srv *winrmtest.Server
-	fs  *winrmtest.Host
+	cfg   Config
+	srv   *winrmtest.Server
+	fs    *winrmtest.Host
+	front *http.Server // the TLS face on Config.Addr, if any
+	port  int
 
 	mu          sync.Mutex
 	version     string
@@ -112,7 +126,9 @@ func Start(cfg Config) (*Host, error) {
 		id := hostscript.ID(script)
 		return strings.HasPrefix(id, "installer/") || strings.HasPrefix(id, "service/")
 	}, h.run)
+	behind := cfg.Addr != "" && cfg.TLS != nil
 	srv, err := winrmtest.Start(winrmtest.Options{
+		HTTP:     behind,
 		Auth:     []string{winrmtest.AuthBasic},
 		User:     cfg.User,
 		Password: cfg.Password,
@@ -121,24 +137,56 @@ func Start(cfg Config) (*Host, error) {
 	if err != nil {
 		return nil, fmt.Errorf("windows host %s: %w", cfg.Name, err)
 	}
-	h.srv = srv
+	h.srv, h.port = srv, srv.Port
+	if behind {
+		if err := h.serveFront(); err != nil {
+			srv.Close()
+			return nil, fmt.Errorf("windows host %s: %w", cfg.Name, err)
+		}
+	}
 	return h, nil
+}
+
+// serveFront terminates TLS on Config.Addr and passes the WS-Management
+// requests on to winrmtest over loopback HTTP.
+func (h *Host) serveFront() error {
+	ln, err := net.Listen("tcp", h.cfg.Addr)
+	if err != nil {
+		return err
+	}
+	target, err := url.Parse(fmt.Sprintf("http://%s:%d", h.srv.Host, h.srv.Port))
+	if err != nil {
+		ln.Close()
+		return err
+	}
+	proxy := httputil.NewSingleHostReverseProxy(target)
+	proxy.ErrorLog = log.New(io.Discard, "", 0)
+	h.front = &http.Server{Handler: proxy, TLSConfig: h.cfg.TLS, ReadHeaderTimeout: 10 * time.Second, ErrorLog: log.New(io.Discard, "", 0)}
+	h.port = ln.Addr().(*net.TCPAddr).Port
+	go h.front.Serve(tls.NewListener(ln, h.cfg.TLS))
+	return nil
 }
 
 // Name returns the front-end's name.
 func (h *Host) Name() string { return h.cfg.Name }
 
-// Port returns the WinRM port on 127.0.0.1.
-func (h *Host) Port() int { return h.srv.Port }
+// Port returns the WinRM port (on Config.Addr's address, or 127.0.0.1).
+func (h *Host) Port() int { return h.port }
 
 // User returns the account the endpoint accepts.
 func (h *Host) User() string { return h.srv.User }
 
-// CAPEM returns the CA certificate that signed the endpoint's certificate.
+// CAPEM returns the CA certificate that signed the endpoint's certificate,
+// when the endpoint is not behind Config.TLS.
 func (h *Host) CAPEM() []byte { return h.srv.CAPEM }
 
 // Close stops the endpoint, terminating running commands.
-func (h *Host) Close() { h.srv.Close() }
+func (h *Host) Close() {
+	if h.front != nil {
+		h.front.Close()
+	}
+	h.srv.Close()
+}
 
 // Version returns the registry's installed version.
 func (h *Host) Version() string {

@@ -1,0 +1,121 @@
+package farm_test
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/hashicorp/hcl/v2"
+	"github.com/hashicorp/hcl/v2/hclparse"
+
+	"github.com/osrun/osrun/inventory"
+	"github.com/osrun/osrun/lab/farm"
+	"github.com/osrun/osrun/modules/builtin"
+	"github.com/osrun/osrun/runner"
+	"github.com/osrun/osrun/runner/playbook"
+	"github.com/osrun/osrun/transports/ssh"
+	"github.com/osrun/osrun/transports/winrm"
+)
+
+// events keeps a run's events for the failure message.
+type events struct {
+	mu    sync.Mutex
+	lines []string
+}
+
+func (e *events) Emit(ev runner.Event) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if ev.Host == "" && ev.Kind != runner.WaveStart {
+		return
+	}
+	e.lines = append(e.lines, fmt.Sprintf("%s %s %s %s %s %s %s", ev.Time.Format("15:04:05.000"), ev.Kind, ev.Wave, ev.Task, ev.Host, ev.Status, firstLine(ev.Msg+ev.Error)))
+}
+
+func (e *events) String() string {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return strings.Join(e.lines, "\n")
+}
+
+func firstLine(s string) string {
+	l, _, _ := strings.Cut(s, "\n")
+	return l
+}
+
+// run runs a playbook against the farm the way apply does: real loader,
+// real modules, real transports.
+func run(t *testing.T, f *farm.Farm, path string, check bool) (*runner.Recap, *events) {
+	t.Helper()
+	parser := hclparse.NewParser()
+	file, diags := playbook.Parse(parser, path)
+	fatalDiags(t, parser, diags)
+	inv, diags := inventory.Load(parser, f.Inventory())
+	fatalDiags(t, parser, diags)
+	reg, err := builtin.Registry(builtin.Options{PollInterval: 50 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pb, diags := file.Decode(inv, reg, f.Vars(), nil)
+	fatalDiags(t, parser, diags)
+	ev := &events{}
+	warn := func(m string) { t.Errorf("transport warning: %s", m) }
+	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute)
+	defer cancel()
+	recap, err := runner.Run(ctx, pb, inv, runner.Options{
+		Check: check,
+		Forks: 5,
+		Sink:  ev,
+		Dialers: map[string]runner.Dialer{
+			"ssh":   ssh.Dialer{Options: ssh.Options{Warn: warn}},
+			"winrm": &winrm.Dialer{Options: winrm.Options{Warn: warn}},
+		},
+	})
+	if err != nil && recap == nil {
+		t.Fatal(err)
+	}
+	return recap, ev
+}
+
+func fatalDiags(t *testing.T, parser *hclparse.Parser, diags hcl.Diagnostics) {
+	t.Helper()
+	if diags.HasErrors() {
+		var b strings.Builder
+		wr := hcl.NewDiagnosticTextWriter(&b, parser.Files(), 100, false)
+		wr.WriteDiagnostics(diags)
+		t.Fatal(b.String())
+	}
+}
+
+func start(t *testing.T, cfg farm.Config) *farm.Farm {
+	t.Helper()
+	cfg.Dir = t.TempDir()
+	f, err := farm.Start(t.Context(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { f.Close() })
+	return f
+}
+
+var upgradePlaybook = filepath.Join("..", "..", "playbooks", "upgrade.hcl")
+
+func TestBalancedUpgrade(t *testing.T) {
+	f := start(t, farm.Config{})
+	recap, ev := run(t, f, upgradePlaybook, false)
+	v := f.Verdict()
+	t.Logf("\n%s", v)
+	if recap.Outcome != runner.OutcomeSuccess {
+		t.Fatalf("outcome %s\n%s", recap.Outcome, ev)
+	}
+	if !v.OK() {
+		t.Errorf("verdict not OK\n%s", ev)
+	}
+	if ok, bad := v.Upgraded("11.31.0"); !ok {
+		t.Errorf("not upgraded: %v", bad)
+	}
+}
