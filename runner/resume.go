@@ -20,8 +20,9 @@ type Resume interface {
 
 // PriorStep is what an earlier run recorded about one step.
 type PriorStep struct {
-	// Status is "" for a step that started and never reported an end: it
-	// may have run partly or wholly.
+	// Status is "" for a step to re-check before anything is applied: it
+	// started and never reported an end (it may have run partly or
+	// wholly), or something since may have undone it (Msg says what).
 	Status Status
 	Msg    string
 	// Output is the step's Event.Output.
@@ -35,7 +36,7 @@ func (p PriorStep) Done() bool {
 	return p.Status == StatusOK || p.Status == StatusChanged || p.Status == StatusSkipped
 }
 
-// InDoubt reports a step that started and never ended.
+// InDoubt reports a step to re-check.
 func (p PriorStep) InDoubt() bool { return p.Status == "" }
 
 // encodeOutput turns a Result.Output into Event.Output. Secret-marked

@@ -392,3 +392,75 @@ func rel(t *testing.T, path string) string {
 	}
 	return r
 }
+
+// TestResumeAfterRestore: the first run's on_failure waves put the drained
+// hosts back in rotation, so what it finished is no longer trusted: the
+// resume re-checks every step against the world, drains again what the
+// restore undid, and does not re-apply what stayed done.
+func TestResumeAfterRestore(t *testing.T) {
+	const pb = `
+wave "out" {
+  hosts = group.web
+  task "probe" "out" {
+    name   = "out"
+    track  = true
+    output = { state = "disabled" }
+  }
+}
+wave "upgrade" {
+  hosts = group.web
+  task "probe" "install" {
+    name  = "install"
+    track = true
+    fail  = %s
+  }
+}
+on_failure "restore" {
+  hosts = group.web
+  task "probe" "back_in" {
+    name   = "out" # the same piece of the world as probe.out
+    track  = true
+    output = { state = "enabled" }
+  }
+}
+`
+	failing := runner.Load(t, fmt.Sprintf(pb, `host.name == "fe02"`))
+	dir := t.TempDir()
+	first := runJournalled(t, failing, dir, "first", "", nil)
+	if first.recap.Outcome != runner.OutcomeBudgetExceeded || first.recap.OnFailure == nil {
+		t.Fatalf("first run: %s, on_failure %+v", first.recap.Outcome, first.recap.OnFailure)
+	}
+	st, err := journal.ReadChain(first.path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !st.Restored {
+		t.Fatal("the journal does not say the restore ran")
+	}
+
+	fixed := runner.Load(t, fmt.Sprintf(pb, "false"))
+	fixed.Restart(failing.World())
+	recap, _ := fixed.Run(t, t.Context(), runner.Options{RunID: "second", Resume: st})
+	if recap.Outcome != runner.OutcomeSuccess {
+		t.Fatalf("resumed run: %s", recap.Outcome)
+	}
+	calls := map[string][]string{}
+	for _, c := range fixed.Calls() {
+		calls[c.Host+"/"+c.Task] = append(calls[c.Host+"/"+c.Task], c.Mode)
+	}
+	for _, h := range []string{"fe01", "fe02", "fe03", "fe04"} {
+		if got := calls[h+"/out"]; !slices.Equal(got, []string{"check", "apply"}) {
+			t.Errorf("%s/out: %v, want a re-check that finds the restore undid it, then the drain again", h, got)
+		}
+		want := []string{"check"}
+		if h == "fe02" {
+			want = []string{"apply"} // it failed: run again, no question asked
+		}
+		if got := calls[h+"/install"]; !slices.Equal(got, want) {
+			t.Errorf("%s/install: %v, want %v", h, got, want)
+		}
+		if got := fixed.World()[h+"/out"]; got != "state=disabled;" {
+			t.Errorf("%s ends %q", h, got)
+		}
+	}
+}

@@ -387,7 +387,14 @@ func (r *run) hostTask(ctx context.Context, base Event, t *playbook.Task, hs *ho
 	ev.Kind = HostTaskStart
 	r.emit(ev)
 
-	o := r.safeExecute(ctx, base, t, hs, log, known && prior.InDoubt())
+	doubt := ""
+	if known && prior.InDoubt() {
+		doubt = prior.Msg
+		if doubt == "" {
+			doubt = "it started in run " + prior.RunID + " and never reported an end"
+		}
+	}
+	o := r.safeExecute(ctx, base, t, hs, log, doubt)
 
 	ignored := o.status == StatusFailed && t.IgnoreErrors
 	if (o.status == StatusFailed && !ignored) || o.status == StatusUnreachable {
@@ -436,19 +443,20 @@ type outcome struct {
 // safeExecute is execute with a module's panic turned into the failure of
 // this task on this host: the other hosts' goroutines, and their remote
 // commands, must not be torn down by one broken module.
-func (r *run) safeExecute(ctx context.Context, base Event, t *playbook.Task, hs *hostState, log *slog.Logger, inDoubt bool) (o outcome) {
+func (r *run) safeExecute(ctx context.Context, base Event, t *playbook.Task, hs *hostState, log *slog.Logger, doubt string) (o outcome) {
 	defer func() {
 		if p := recover(); p != nil {
 			log.Error("module panicked", "panic", p, "stack", string(debug.Stack()))
 			o = outcome{status: StatusFailed, err: fmt.Errorf("module %s panicked: %v", t.Module, p)}
 		}
 	}()
-	return r.execute(ctx, base, t, hs, log, inDoubt)
+	return r.execute(ctx, base, t, hs, log, doubt)
 }
 
-// execute runs t on one host. An inDoubt step (an earlier run started it
-// and never recorded its end) is re-checked before anything is applied.
-func (r *run) execute(ctx context.Context, base Event, t *playbook.Task, hs *hostState, log *slog.Logger, inDoubt bool) outcome {
+// execute runs t on one host. A step in doubt (doubt says why: an earlier
+// run started it and never recorded its end, say) is re-checked before
+// anything is applied.
+func (r *run) execute(ctx context.Context, base Event, t *playbook.Task, hs *hostState, log *slog.Logger, doubt string) outcome {
 	fail := func(err error) outcome { return outcome{status: StatusFailed, err: err} }
 	ectx := r.pb.EvalContext(r.inv, hs.host, hs.results)
 	run, err := t.When(ectx)
@@ -484,8 +492,8 @@ func (r *run) execute(ctx context.Context, base Event, t *playbook.Task, hs *hos
 	if check {
 		call = action.Check
 	}
-	if inDoubt && !check {
-		if o, done := r.verify(ctx, base, t, action, env, hs, ectx); done {
+	if doubt != "" && !check {
+		if o, done := r.verify(ctx, base, t, action, env, hs, ectx, doubt); done {
 			return o
 		}
 	}
@@ -616,10 +624,10 @@ func (r *run) shield(soft context.Context, base Event) (context.Context, func())
 // reads the installed version, so an installer that completed before a
 // crash is never run again. Anything else, an error included, leaves the
 // step to Apply, which modules must make idempotent.
-func (r *run) verify(ctx context.Context, base Event, t *playbook.Task, action modules.Action, env *modules.Env, hs *hostState, ectx *hcl.EvalContext) (outcome, bool) {
+func (r *run) verify(ctx context.Context, base Event, t *playbook.Task, action modules.Action, env *modules.Env, hs *hostState, ectx *hcl.EvalContext, doubt string) (outcome, bool) {
 	notDone := func(why string) (outcome, bool) {
 		ev := base
-		ev.Kind, ev.Msg = Progress, "in doubt after a crash: "+why+"; applying"
+		ev.Kind, ev.Msg = Progress, "in doubt ("+doubt+"): "+why+"; applying"
 		r.emit(ev)
 		return outcome{}, false
 	}

@@ -187,6 +187,10 @@ type State struct {
 	// Truncated is true when the last line was cut short (a crash mid-write).
 	Truncated bool
 
+	// Restored is true when the run's on_failure waves started: they may
+	// have undone steps it had finished.
+	Restored bool
+
 	// prev is the state of the run this one resumed, when read by ReadChain.
 	prev *State
 }
@@ -245,6 +249,7 @@ func (st *State) apply(e runner.Event) {
 			st.LastWave = e.Wave
 		}
 	case runner.HostTaskStart:
+		st.Restored = st.Restored || e.OnFailure
 		k := Step{e.Wave, e.Task, e.Host}
 		if _, seen := st.Steps[k]; !seen {
 			st.Order = append(st.Order, k)
@@ -292,7 +297,20 @@ func ReadChain(path string) (*State, error) {
 
 // Prior tells a resuming runner what this run, or a run it resumed (see
 // ReadChain), recorded about a step. It makes State a runner.Resume.
+//
+// Once a run's on_failure waves started, nothing it or an earlier run
+// finished is trusted: the restore may have undone it (put a drained
+// front-end back in rotation), so such a step is reported in doubt, to be
+// re-checked against the live farm.
 func (st *State) Prior(wave, task, host string) (runner.PriorStep, bool) {
+	p, ok := st.prior(wave, task, host)
+	if ok && st.Restored && p.Done() {
+		p = runner.PriorStep{RunID: p.RunID, Msg: "run " + st.RunID + "'s on_failure waves may have undone it"}
+	}
+	return p, ok
+}
+
+func (st *State) prior(wave, task, host string) (runner.PriorStep, bool) {
 	s, ok := st.Steps[Step{wave, task, host}]
 	if (!ok || s.InDoubt()) && st.prev != nil {
 		// A step this run left in doubt but an earlier one finished was
