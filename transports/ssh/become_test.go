@@ -158,7 +158,7 @@ func TestBecomeRealSudo(t *testing.T) {
 		}
 	}
 	const user, password = "osrunbt", "Become-Test-Pw-1"
-	exec.Command("/usr/sbin/userdel", "-r", user).Run() // a leftover from a killed run
+	exec.Command("/usr/sbin/userdel", "-f", "-r", user).Run() // a leftover from a killed run
 	home := filepath.Join(t.TempDir(), "home")
 	if out, err := exec.Command("/usr/sbin/useradd", "-m", "-d", home, "-s", "/bin/sh", user).CombinedOutput(); err != nil {
 		t.Skipf("useradd: %v: %s", err, out)
@@ -166,7 +166,7 @@ func TestBecomeRealSudo(t *testing.T) {
 	sudoers := "/etc/sudoers.d/osrun-transport-test"
 	t.Cleanup(func() {
 		os.Remove(sudoers)
-		exec.Command("/usr/sbin/userdel", "-r", user).Run()
+		exec.Command("/usr/sbin/userdel", "-f", "-r", user).Run()
 	})
 	cp := exec.Command("/usr/sbin/chpasswd")
 	cp.Stdin = strings.NewReader(user + ":" + password + "\n")

@@ -199,3 +199,25 @@ func TestExitBySignal(t *testing.T) {
 }
 
 var _ = ssh.SIGKILL
+
+// TestKeepaliveDetectsHungServer: a server that stops answering keepalives
+// gets its connection closed; the next command reconnects.
+func TestKeepaliveDetectsHungServer(t *testing.T) {
+	_, f := inProcess(t, serverConfig{ignoreGlobal: true})
+	f.host.SSH.Keepalive = 20 * time.Millisecond
+	c := f.dial(t)
+	c.mu.Lock()
+	dead := c.dead
+	c.mu.Unlock()
+	select {
+	case <-dead:
+	case <-time.After(10 * time.Second):
+		t.Fatal("keepalive did not close a connection whose server never answers")
+	}
+	// The new connection would be closed the same way: no keepalive now.
+	f.host.SSH.Keepalive = -1
+	var out bytes.Buffer
+	if err := c.Run(t.Context(), &transports.Cmd{Command: "echo back", Stdout: &out}); err != nil || out.String() != "back\n" {
+		t.Fatalf("Run after keepalive failure = %v, stdout %q", err, out.String())
+	}
+}

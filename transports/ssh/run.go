@@ -112,6 +112,10 @@ func (c *Conn) Run(ctx context.Context, cmd *transports.Cmd) error {
 	sess.Stderr = f
 
 	if err := sess.Start(line); err != nil {
+		if errors.Is(err, io.EOF) {
+			// The request may have reached the server: the command may run.
+			return fmt.Errorf("ssh %s: start command: %w", c.host.Name, transports.ErrConnectionLost)
+		}
 		return fmt.Errorf("ssh %s: start command: %w", c.host.Name, err)
 	}
 	if !become {
@@ -125,7 +129,7 @@ func (c *Conn) Run(ctx context.Context, cmd *transports.Cmd) error {
 	case <-ctx.Done():
 		c.kill(sess, f, become, pw)
 		awaitClose(waitc)
-		return fmt.Errorf("ssh %s: run cancelled, remote command killed: %w", c.host.Name, context.Cause(ctx))
+		return fmt.Errorf("ssh %s: run cancelled, remote command killed: %w", c.host.Name, ctx.Err())
 	case <-f.failed:
 		// sudo is still at its prompt and the command has not started:
 		// closing the session ends sudo (end of file on its stdin).

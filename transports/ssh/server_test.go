@@ -24,6 +24,8 @@ type testServer struct {
 	hostKey ssh.Signer
 	env     []string // extra environment for commands
 
+	ignoreGlobal bool
+
 	mu       sync.Mutex
 	commands []string // every exec request received
 	conns    []net.Conn
@@ -35,6 +37,9 @@ type serverConfig struct {
 	password      string        // accepted password, "" for none
 	extraHostKeys []ssh.Signer
 	env           []string
+	// ignoreGlobal leaves global requests (keepalives) unanswered, like
+	// a server that hung.
+	ignoreGlobal bool
 }
 
 func newSigner(t testing.TB) ssh.Signer {
@@ -80,7 +85,7 @@ func startTestServer(t *testing.T, sc serverConfig) *testServer {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := &testServer{addr: l.Addr().String(), hostKey: sc.hostKey, env: sc.env}
+	s := &testServer{addr: l.Addr().String(), hostKey: sc.hostKey, env: sc.env, ignoreGlobal: sc.ignoreGlobal}
 	var wg sync.WaitGroup
 	wg.Add(1)
 	go func() {
@@ -135,7 +140,7 @@ func (s *testServer) serve(nc net.Conn, cfg *ssh.ServerConfig, wg *sync.WaitGrou
 	go func() {
 		defer wg.Done()
 		for r := range reqs {
-			if r.WantReply {
+			if r.WantReply && !s.ignoreGlobal {
 				r.Reply(false, nil)
 			}
 		}

@@ -38,6 +38,10 @@ type Config struct {
 	Ports int
 	// NoSFTP leaves out the sftp subsystem, like a hardened host.
 	NoSFTP bool
+	// User is the account clients log in as; empty means the current
+	// user. sshd reads authorized_keys as that user, so the files are
+	// made readable to it.
+	User string
 }
 
 // Server is a running sshd.
@@ -148,6 +152,13 @@ LogLevel INFO
 			t.Fatal(err)
 		}
 		s := &Server{Addr: addrs[0], Addrs: addrs, HostKey: hostPub, KeyFile: keyFile, User: u.Username, Dir: dir}
+		if cfg.User != "" {
+			s.User = cfg.User
+			for p := dir; p != "/" && p != os.TempDir(); p = filepath.Dir(p) {
+				os.Chmod(p, 0o755)
+			}
+			os.Chmod(filepath.Join(dir, "authorized_keys"), 0o644)
+		}
 		for _, l := range ls {
 			l.Close()
 		}
@@ -226,4 +237,33 @@ func sftpLine(off bool) string {
 		return ""
 	}
 	return "Subsystem sftp internal-sftp\n"
+}
+
+// TempUser creates a local account with login shell /bin/sh and a home
+// directory in a temporary directory, and deletes it when the test ends.
+// It skips the test unless running as root with useradd available.
+func TempUser(t testing.TB, name string) string {
+	t.Helper()
+	if os.Geteuid() != 0 {
+		t.Skip("needs root to create a test user")
+	}
+	if _, err := os.Stat("/usr/sbin/useradd"); err != nil {
+		t.Skip("useradd missing")
+	}
+	exec.Command("/usr/sbin/userdel", "-f", "-r", name).Run() // left by a killed run
+	home := filepath.Join(t.TempDir(), "home")
+	if out, err := exec.Command("/usr/sbin/useradd", "-m", "-d", home, "-s", "/bin/sh", name).CombinedOutput(); err != nil {
+		t.Skipf("useradd %s: %v: %s", name, err, out)
+	}
+	t.Cleanup(func() { exec.Command("/usr/sbin/userdel", "-f", "-r", name).Run() })
+	// An account without a password is locked, and sshd (without PAM)
+	// refuses locked accounts even for public keys: give it a random one.
+	pw := make([]byte, 18)
+	rand.Read(pw)
+	cp := exec.Command("/usr/sbin/chpasswd")
+	cp.Stdin = strings.NewReader(fmt.Sprintf("%s:%x\n", name, pw))
+	if out, err := cp.CombinedOutput(); err != nil {
+		t.Fatalf("chpasswd: %v: %s", err, out)
+	}
+	return name
 }
