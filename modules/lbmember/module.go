@@ -368,11 +368,11 @@ func (a *action) enable(ctx context.Context, t *target, st member.Status, progre
 	}
 	var last member.Status
 	err := poll(ctx, a.poll, a.healthTimeout, func() (bool, error) {
-		var err error
-		last, err = t.driver.Status(ctx, t.name)
+		cur, err := t.driver.Status(ctx, t.name)
 		if err != nil {
 			return false, t.wrap(err)
 		}
+		last = cur
 		if last.Healthy && last.State == member.Enabled {
 			return true, nil
 		}
@@ -382,6 +382,10 @@ func (a *action) enable(ctx context.Context, t *target, st member.Status, progre
 	if errors.Is(err, errTimeout) {
 		return last, fmt.Errorf("load balancer %s: %s is enabled but its health check did not report it up within %s (last seen %s)",
 			t.lb.Name, t.name, a.healthTimeout, last.Detail)
+	}
+	if err != nil && ctx.Err() != nil {
+		return last, fmt.Errorf("load balancer %s: stopped waiting for the health check of %s (last seen %s): %w",
+			t.lb.Name, t.name, last.Detail, ctx.Err())
 	}
 	return last, err
 }
@@ -426,11 +430,11 @@ func (a *action) disable(ctx context.Context, t *target, st member.Status, progr
 	}
 	start := time.Now()
 	err := poll(ctx, a.poll, a.drainTimeout, func() (bool, error) {
-		var err error
-		st, err = t.driver.Status(ctx, t.name)
+		cur, err := t.driver.Status(ctx, t.name)
 		if err != nil {
 			return false, t.wrap(err)
 		}
+		st = cur
 		if st.Sessions == 0 {
 			return true, nil
 		}
@@ -463,6 +467,10 @@ func (a *action) disable(ctx context.Context, t *target, st member.Status, progr
 		default:
 			res.Msg = fmt.Sprintf("%s disabled after drain_timeout %s; cut %s", t.name, a.drainTimeout, sessions(left))
 		}
+	case err != nil && ctx.Err() != nil:
+		// Cancelled or the task's timeout: say where the drain stood.
+		return st, fmt.Errorf("load balancer %s: stopped waiting for %s to drain (%s left; it stays drained): %w",
+			t.lb.Name, t.name, sessions(left), ctx.Err())
 	case err != nil:
 		return st, err
 	default:

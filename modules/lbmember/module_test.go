@@ -1,6 +1,7 @@
 package lbmember_test
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"slices"
@@ -8,6 +9,7 @@ import (
 	"sync"
 	"testing"
 	"testing/synctest"
+	"time"
 
 	"github.com/zclconf/go-cty/cty"
 
@@ -449,4 +451,27 @@ func TestDriverOpenedOncePerRun(t *testing.T) {
 	if f.opened != 1 {
 		t.Errorf("the driver was opened %d times, want once", f.opened)
 	}
+}
+
+// The task's own timeout (a context deadline) ends the wait with a message
+// that says where the drain stood.
+func TestContextEndsTheWait(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		f := newFarm(t)
+		f.fake.Put("fe03", member.Enabled, 3, true)
+		ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
+		defer cancel()
+		_, err := f.action(t, "state", "disabled").Apply(ctx, f.env("fe03"))
+		if !errors.Is(err, context.DeadlineExceeded) || !strings.Contains(err.Error(), "stopped waiting for fe03 to drain (3 sessions left; it stays drained)") {
+			t.Errorf("Apply = %v", err)
+		}
+		f.fake.Put("fe02", member.Disabled, 0, false)
+		f.fake.SetHealthy("fe02", false)
+		ctx, cancel = context.WithTimeout(t.Context(), 30*time.Second)
+		defer cancel()
+		_, err = f.action(t, "state", "enabled").Apply(ctx, f.env("fe02"))
+		if !errors.Is(err, context.DeadlineExceeded) || !strings.Contains(err.Error(), "stopped waiting for the health check of fe02 (last seen DOWN)") {
+			t.Errorf("Apply = %v", err)
+		}
+	})
 }
