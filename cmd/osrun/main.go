@@ -80,8 +80,9 @@ func newApp(stdin io.Reader, stdout, stderr io.Writer) *cli.App {
 		ErrWriter: stderr,
 		// Exit codes are decided in one place (exitCode); urfave/cli must not
 		// call os.Exit on its own.
-		ExitErrHandler:  func(*cli.Context, error) {},
-		HideHelpCommand: false,
+		ExitErrHandler:       func(*cli.Context, error) {},
+		HideHelpCommand:      false,
+		EnableBashCompletion: true,
 		Commands: []*cli.Command{
 			validateCommand(),
 			planCommand(),
@@ -91,6 +92,7 @@ func newApp(stdin io.Reader, stdout, stderr io.Writer) *cli.App {
 			fmtCommand(),
 			statusCommand(),
 			approveCommand(),
+			completionCommand(),
 			{
 				Name:  "version",
 				Usage: "print osrun's version",

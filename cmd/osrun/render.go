@@ -124,12 +124,22 @@ func (s *textSink) status(st runner.Status) string {
 	return string(st)
 }
 
+// EventSchema is the version of the JSON Lines event format (README.md,
+// "JSON events"). It changes only when a field changes meaning or goes
+// away; new fields may appear within a version.
+const EventSchema = 1
+
 // jsonSink prints events as JSON Lines for CI pipelines.
 type jsonSink struct{ enc *json.Encoder }
 
 func newJSONSink(w io.Writer) *jsonSink { return &jsonSink{enc: json.NewEncoder(w)} }
 
-func (s *jsonSink) Emit(e runner.Event) { _ = s.enc.Encode(e) }
+func (s *jsonSink) Emit(e runner.Event) {
+	_ = s.enc.Encode(struct {
+		Schema int `json:"schema"`
+		runner.Event
+	}{EventSchema, e})
+}
 
 func printRecap(w io.Writer, r *runner.Recap, color bool) {
 	fmt.Fprintf(w, "\nRECAP (%s)\n", r.Outcome)
