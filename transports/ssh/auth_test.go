@@ -65,6 +65,7 @@ func TestAuth(t *testing.T) {
 		passphrase secret.Value
 		pw         secret.Value
 		agent      bool
+		staleAgent bool // SSH_AUTH_SOCK names a socket nobody listens on
 		useAgent   *bool
 		wantErr    []string
 	}{
@@ -85,12 +86,17 @@ func TestAuth(t *testing.T) {
 			wantErr: []string{"authentication refused for user tester (tried: password)"}},
 		{name: "use_agent without agent", keyFile: opensshKey, authorized: opensshPub, useAgent: &yes,
 			wantErr: []string{"SSH_AUTH_SOCK is not"}},
+		{name: "stale agent socket ignored", authorized: opensshPub, keyFile: opensshKey, staleAgent: true},
 		{name: "nothing configured", authorized: opensshPub, wantErr: []string{"no authentication configured"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Setenv("SSH_AUTH_SOCK", "")
 			if tc.agent {
 				startAgent(t, agentPriv)
+			}
+			if tc.staleAgent {
+				t.Setenv("SSH_AUTH_SOCK", filepath.Join(t.TempDir(), "gone.sock"))
+				tc.useAgent = nil
 			}
 			s := startTestServer(t, serverConfig{authorized: tc.authorized, password: tc.password})
 			f := hostFor(t, t.TempDir(), "fe01", s.addr, s.hostKey.PublicKey(), tc.keyFile, "tester")

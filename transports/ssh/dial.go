@@ -288,12 +288,17 @@ func (a authConfig) methods() (methods []ssh.AuthMethod, tried []string, done fu
 	}
 	if useAgent {
 		ac, err := net.Dial("unix", sock)
-		if err != nil {
+		switch {
+		case err == nil:
+			done = func() { ac.Close() }
+			agentClient = agent.NewClient(ac)
+			tried = append(tried, "publickey from ssh-agent")
+		case a.useAgent != nil:
 			return nil, nil, done, fmt.Errorf("connect to ssh-agent at SSH_AUTH_SOCK: %w", err)
+		default:
+			// A stale SSH_AUTH_SOCK, and the agent was not asked for:
+			// carry on with the other methods, as ssh(1) does.
 		}
-		done = func() { ac.Close() }
-		agentClient = agent.NewClient(ac)
-		tried = append(tried, "publickey from ssh-agent")
 	}
 	if len(signers) > 0 || agentClient != nil {
 		// One publickey method: the library tries each method name once.
