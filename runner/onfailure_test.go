@@ -201,6 +201,7 @@ func TestInterruptLetsUpgradesFinish(t *testing.T) {
 		{"upgrade cut by the hard stop", `upgrades = true` + "\n" + `wait = true`, true, 50 * time.Second, StatusInterrupted, true},
 		{"upgrade that finishes", `upgrades = true` + "\n" + `sleep = "30s"`, true, 30 * time.Second, StatusOK, true},
 		{"upgrade, no hard stop", `upgrades = true` + "\n" + `sleep = "30s"`, false, 30 * time.Second, StatusOK, true},
+		{"a failed upgrade is not tried again", `upgrades = true` + "\n" + `sleep = "30s"` + "\n" + `fail = true` + "\n" + `retries = 3`, true, 30 * time.Second, StatusInterrupted, true},
 		{"check mode is not shielded", `upgrades = true` + "\n" + `wait = true` + "\n" + `check_mode = true`, true, 10 * time.Second, StatusInterrupted, false},
 	}
 	for _, tt := range tests {
@@ -237,6 +238,9 @@ wave "upgrade" {
 				}
 				if took := ends[0].Time.Sub(start); took != tt.took {
 					t.Errorf("the task ended after %s, want %s", took, tt.took)
+				}
+				if n := len(f.rec.calls); n != 1 {
+					t.Errorf("%d calls, want 1: nothing starts after the interrupt", n)
 				}
 				said := slices.ContainsFunc(evs.of(Progress), func(e Event) bool { return strings.Contains(e.Msg, "letting the upgrade finish") })
 				if said != tt.progress {

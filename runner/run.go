@@ -567,6 +567,14 @@ func (r *run) execute(ctx context.Context, base Event, t *playbook.Task, hs *hos
 		if attempt > retries {
 			break
 		}
+		if soft.Err() != nil {
+			// An upgrade that outlived the interrupt is not tried again.
+			o.status = StatusInterrupted
+			if o.err == nil {
+				o.err = soft.Err()
+			}
+			return o
+		}
 		why := "until is false"
 		if o.err != nil {
 			why = o.err.Error()
@@ -578,7 +586,7 @@ func (r *run) execute(ctx context.Context, base Event, t *playbook.Task, hs *hos
 		if !sleep(soft, t.Delay) {
 			o.status = StatusInterrupted
 			if o.err == nil {
-				o.err = ctx.Err()
+				o.err = soft.Err()
 			}
 			return o
 		}
