@@ -45,6 +45,9 @@ func effectOf(def *modules.Definition, args modules.Args, unknown []string) (eff
 			n /= len(variants[j])
 		}
 		e, err := safeEffects(def, try)
+		if err != nil && len(unknown) == 0 {
+			return modules.Effect{}, false, err.Error()
+		}
 		if err != nil {
 			return modules.Effect{}, false, fmt.Sprintf("its effect depends on %s, not known before the run", argList(unknown))
 		}

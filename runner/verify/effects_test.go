@@ -47,6 +47,10 @@ func TestEffectOf(t *testing.T) {
 			func(a modules.Args) modules.Effect { return modules.Effect{Disruptive: a.String("name") == "W3SVC"} },
 			modules.Args{"state": cty.NullVal(cty.String), "force": cty.False, "name": cty.UnknownVal(cty.String)}, []string{"name"},
 			modules.Effect{}, false},
+		{"an Effects that panics on known arguments",
+			func(modules.Args) modules.Effect { panic("bug") },
+			modules.Args{"state": cty.NullVal(cty.String), "force": cty.False, "name": cty.NullVal(cty.String)}, nil,
+			modules.Effect{}, false},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
