@@ -49,6 +49,8 @@ name (host.member, default the host name) in the load_balancer of the host's zon
 Drivers and their load_balancer settings (secrets only as env() or file()):
   haproxy     socket (unix path) or address (host:port of a TCP stats socket at
               "level admin"), backend, [timeout]. Member = server name.
+  haproxy_dataplane  url (the Data Plane API base with its version, http://lb:5555/v2
+              or /v3), backend, user, password, [ca_file, insecure, timeout].
   nginx_plus  url (the api location), upstream, [user, password, ca_file, insecure,
               timeout]. Member = the server as written in the upstream ("10.0.0.13:80").
   f5          url, pool, user, password, [partition (Common), auth (token|basic),

@@ -404,7 +404,7 @@ func TestErrorsNameWhatFailed(t *testing.T) {
 
 func TestBuiltinDrivers(t *testing.T) {
 	got := lbmember.Builtin().Names()
-	for _, want := range []string{"command", "f5", "haproxy", "netscaler", "nginx_plus"} {
+	for _, want := range []string{"command", "f5", "haproxy", "haproxy_dataplane", "netscaler", "nginx_plus"} {
 		if !slices.Contains(got, want) {
 			t.Errorf("Builtin() = %v, want %s", got, want)
 		}

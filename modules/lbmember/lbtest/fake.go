@@ -19,7 +19,7 @@ type Fake struct {
 	mu      sync.Mutex
 	order   []string
 	members map[string]*fakeMember
-	// DrainPerRead is how many sessions leave a drained or disabled member
+	// drainPerRead is how many sessions leave a drained or disabled member
 	// each time it is read (0: sessions stay until released or killed).
 	drainPerRead int
 	// riseReads is how many reads an enabled member needs to turn healthy.
