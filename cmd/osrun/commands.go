@@ -119,7 +119,7 @@ func applyCommand() *cli.Command {
 		Name:      "apply",
 		Usage:     "run a playbook against the farm (--check rehearses it without changing anything)",
 		ArgsUsage: "PLAYBOOK",
-		Flags: []cli.Flag{
+		Flags: append([]cli.Flag{
 			inventoryFlag, varFlag, varFileFlag, limitFlag, stateDirFlag,
 			&cli.BoolFlag{Name: "check", Aliases: []string{"C"}, Usage: "rehearse: read live state and report what would change, change nothing"},
 			&cli.BoolFlag{Name: "diff", Aliases: []string{"D"}, Usage: "show what each task changes (or would change)"},
@@ -129,7 +129,7 @@ func applyCommand() *cli.Command {
 			&cli.StringFlag{Name: "report", Usage: "also write a self-contained HTML run report to `FILE`"},
 			&cli.StringSliceFlag{Name: "approve", Usage: "grant manual gates up front, by id or prefix (e.g. sc_frontend.disable); for rehearsed unattended runs"},
 			&cli.BoolFlag{Name: "break-stale-lock", Usage: "take over the farm lock left by a osrun process on this machine that no longer exists"},
-		},
+		}, labFlags...),
 		Action: apply,
 	}
 }
@@ -151,10 +151,19 @@ func newRunID() string {
 }
 
 func apply(c *cli.Context) error {
+	if c.Bool("lab") {
+		return applyLab(c) // lab.go: starts the lab farm, then applyWith
+	}
+	return applyWith(c, builtin.Options{})
+}
+
+// applyWith is apply with the modules' options (the lab shortens polls).
+func applyWith(c *cli.Context, opts builtin.Options) error {
 	// The approval gate lives in the state directory, which depends on the
 	// inventory the playbook names: it is set once the playbook is loaded.
 	lateGate := &deferredGate{}
-	reg, err := builtin.Registry(builtin.Options{Gate: lateGate})
+	opts.Gate = lateGate
+	reg, err := builtin.Registry(opts)
 	if err != nil {
 		return err
 	}

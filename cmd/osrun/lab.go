@@ -1,0 +1,114 @@
+package main
+
+import (
+	"fmt"
+	"maps"
+	"slices"
+	"time"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/osrun/osrun/lab/farm"
+	"github.com/osrun/osrun/modules/builtin"
+)
+
+// labFlags are apply's flags for the built-in lab farm (lab/farm).
+var labFlags = []cli.Flag{
+	&cli.BoolFlag{Name: "lab", Usage: "run the playbook against the built-in lab farm, under traffic, and end with its verdict (non-zero exit if a request failed)"},
+	&cli.IntFlag{Name: "lab-zones", Value: 2, Usage: "zones in the lab farm"},
+	&cli.IntFlag{Name: "lab-frontends", Value: 4, Usage: "front-ends per zone in the lab farm, .NET and J2EE in turn"},
+	&cli.StringFlag{Name: "lab-lb", Value: "sim", Usage: "the lab's load balancer: sim (built in, speaks HAProxy's runtime API)"},
+	&cli.StringSliceFlag{Name: "lab-fail-installer", Usage: "make the installer fail on these lab `HOSTS`, to rehearse a failed upgrade"},
+}
+
+// labPoll is how often modules poll the lab's balancer, Service Center and
+// services: the lab's installers take a fraction of a second.
+const labPoll = 50 * time.Millisecond
+
+// applyLab starts the lab farm, runs the playbook against the inventory it
+// wrote with the variables it needs, and prints the farm's verdict. The
+// run's own outcome decides the exit code first; a clean run that the
+// farm saw fail requests, or put a broken front-end in rotation, exits
+// with ExitHostFailed.
+func applyLab(c *cli.Context) error {
+	switch {
+	case c.IsSet("inventory"):
+		return &configError{msg: "--lab writes its own inventory: drop -i/--inventory"}
+	case c.String("lab-lb") != "sim":
+		return &configError{msg: fmt.Sprintf("--lab-lb %q: only sim is available (the real HAProxy driver talks to it unchanged)", c.String("lab-lb"))}
+	case c.NArg() != 1:
+		return &configError{msg: "expected exactly one playbook file (e.g. osrun apply --lab playbooks/upgrade.hcl)"}
+	}
+	given, err := parseVars(c.StringSlice("var"))
+	if err != nil {
+		return err
+	}
+	cfg := farm.Config{Zones: c.Int("lab-zones"), FrontendsPerZone: c.Int("lab-frontends"), ToVersion: given["target_version"]}
+	if cfg.Zones < 1 {
+		return &configError{msg: "--lab-zones must be at least 1"}
+	}
+	if c.Int("lab-frontends") < 1 {
+		return &configError{msg: "--lab-frontends must be at least 1"}
+	}
+	out := c.App.Writer
+	if c.String("output") != "text" {
+		out = c.App.ErrWriter // keep stdout machine-readable
+	}
+	f, err := farm.Start(c.Context, cfg)
+	if err != nil {
+		return &configError{msg: err.Error()}
+	}
+	defer f.Close()
+	for _, name := range splitList(c.StringSlice("lab-fail-installer")) {
+		if err := failInstaller(f, name); err != nil {
+			return &configError{msg: err.Error()}
+		}
+	}
+	fmt.Fprintf(out, "lab: %d front-ends in %d zones, traffic through %s; inventory %s\n",
+		len(f.Frontends()), cfg.Zones, f.LB().URL(), f.Inventory())
+
+	// The farm's variables go first so that --var wins, and its inventory
+	// is the one the playbook runs against.
+	if err := c.Set("inventory", f.Inventory()); err != nil {
+		return err
+	}
+	vars := f.Vars()
+	for _, k := range slices.Sorted(maps.Keys(vars)) {
+		if _, ok := given[k]; ok {
+			continue
+		}
+		if err := c.Set("var", k+"="+vars[k]); err != nil {
+			return err
+		}
+	}
+	runErr := applyWith(c, builtin.Options{PollInterval: labPoll})
+	if _, isConfig := runErr.(*configError); isConfig {
+		return runErr
+	}
+	v := f.Verdict()
+	fmt.Fprint(out, v.String())
+	if v.OK() {
+		return runErr
+	}
+	msg := fmt.Sprintf("the lab saw downtime: %d of %d requests failed, %d invariant violations",
+		v.Traffic.Failed, v.Traffic.Sent, len(v.Traffic.Violations)+v.Traffic.DroppedViolations)
+	if len(v.Problems) > 0 {
+		msg += fmt.Sprintf(", %d lab problems", len(v.Problems))
+	}
+	if runErr != nil {
+		return &runError{code: exitCode(runErr), msg: runErr.Error() + "; " + msg}
+	}
+	return &runError{code: ExitHostFailed, msg: msg}
+}
+
+func failInstaller(f *farm.Farm, name string) error {
+	fe := f.Frontend(name)
+	switch {
+	case fe == nil:
+		return fmt.Errorf("--lab-fail-installer %s: the lab has no such front-end (fe01..fe%02d)", name, len(f.Frontends()))
+	case fe.Windows != nil:
+		fe.Windows.FailInstaller(1603, "Installing .NET Hosting Bundle: failed (0x80070643): Fatal error during installation")
+		return nil
+	}
+	return fe.Linux.FailInstaller("ERROR: could not upgrade the platform database: ORA-01031: insufficient privileges")
+}
