@@ -190,6 +190,16 @@ type target struct {
 	log    *slog.Logger
 }
 
+// reread reads the member after a change, keeping the last reading if the
+// read fails (the change itself succeeded; the error says the read did not).
+func (t *target) reread(ctx context.Context, last member.Status) (member.Status, error) {
+	st, err := t.driver.Status(ctx, t.name)
+	if err != nil {
+		return last, t.wrap(err)
+	}
+	return st, nil
+}
+
 // set changes the member's state and leaves an audit line: balancer
 // changes are what an operator reconstructs after an incident.
 func (t *target) set(ctx context.Context, st member.State) error {
@@ -368,7 +378,7 @@ func (a *action) enable(ctx context.Context, t *target, st member.Status, progre
 			return st, err
 		}
 	}
-	var last member.Status
+	last := st
 	err := poll(ctx, a.poll, a.healthTimeout, func() (bool, error) {
 		cur, err := t.driver.Status(ctx, t.name)
 		if err != nil {
@@ -401,10 +411,11 @@ func (a *action) leave(ctx context.Context, t *target, st member.Status, to memb
 	l.Lock()
 	defer l.Unlock()
 	// Read again under the lock: another host may have left meanwhile.
-	st, err := t.driver.Status(ctx, t.name)
+	cur, err := t.driver.Status(ctx, t.name)
 	if err != nil {
 		return st, t.wrap(err)
 	}
+	st = cur
 	if st.State == to {
 		return st, nil
 	}
@@ -416,8 +427,7 @@ func (a *action) leave(ctx context.Context, t *target, st member.Status, to memb
 	if err := t.set(ctx, to); err != nil {
 		return st, err
 	}
-	st, err = t.driver.Status(ctx, t.name)
-	return st, t.wrap(err)
+	return t.reread(ctx, st)
 }
 
 func (a *action) disable(ctx context.Context, t *target, st member.Status, progress func(string), res *modules.Result) (member.Status, error) {
@@ -480,8 +490,7 @@ func (a *action) disable(ctx context.Context, t *target, st member.Status, progr
 			return st, err
 		}
 	}
-	st, err = t.driver.Status(ctx, t.name)
-	return st, t.wrap(err)
+	return t.reread(ctx, st)
 }
 
 var errTimeout = errors.New("timed out")
