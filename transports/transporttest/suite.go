@@ -19,8 +19,9 @@ import (
 )
 
 // Limits for the timing checks: generous, because CI machines are slow,
-// yet far below the 30 s a command sleeps.
-const (
+// yet far below the 30 s a command sleeps. Variables only so this
+// package's own tests can shorten them.
+var (
 	promptly   = 10 * time.Second
 	commandMax = 60 * time.Second
 )

@@ -1,6 +1,7 @@
 package transporttest
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -14,6 +15,7 @@ import (
 	"sync"
 	"syscall"
 	"testing"
+	"time"
 
 	"github.com/osrun/osrun/transports"
 )
@@ -103,8 +105,49 @@ func TestForShell(t *testing.T) {
 	}
 }
 
-// execConn runs commands with /bin/sh on this machine.
+// TestSuiteCatchesBrokenConns runs the suite, in a child process, against
+// Conns with one flaw each, and checks that the right test fails.
+func TestSuiteCatchesBrokenConns(t *testing.T) {
+	for _, tc := range []struct{ flaw, test string }{
+		{"merged-stderr", "StdoutStderr"},
+		{"untyped-exit", "ExitStatus"},
+		{"no-stdin", "Stdin"},
+		{"buffered-output", "StreamsWhileRunning"},
+		{"kills-shell-only", "Cancel"},
+		{"ignores-checksum", "Upload/WrongChecksumRefused"},
+		{"never-skips", "Upload/SkipWhenSame"},
+		{"in-place-write", "Upload/FailingSourceLeavesNothing"},
+		{"close-once", "Close"},
+	} {
+		t.Run(tc.flaw, func(t *testing.T) {
+			cmd := exec.Command(os.Args[0], "-test.run=^TestBrokenConnHelper$/^"+strings.ReplaceAll(tc.test, "/", "$/^")+"$", "-test.v")
+			cmd.Env = append(os.Environ(), "TRANSPORTTEST_FLAW="+tc.flaw)
+			out, err := cmd.CombinedOutput()
+			if err == nil {
+				t.Fatalf("the suite passed a Conn with flaw %q:\n%s", tc.flaw, out)
+			}
+			if want := "--- FAIL: TestBrokenConnHelper/" + tc.test; !strings.Contains(string(out), want) {
+				t.Errorf("output lacks %q:\n%s", want, out)
+			}
+		})
+	}
+}
+
+// TestBrokenConnHelper is the child process of TestSuiteCatchesBrokenConns.
+func TestBrokenConnHelper(t *testing.T) {
+	flaw := os.Getenv("TRANSPORTTEST_FLAW")
+	if flaw == "" {
+		t.Skip("only run by TestSuiteCatchesBrokenConns")
+	}
+	// The flaws make some tests wait for their limits: keep that short.
+	promptly, commandMax = 2*time.Second, 3*time.Second
+	Run(t, func(t *testing.T) transports.Conn { return &execConn{flaw: flaw} })
+}
+
+// execConn runs commands with /bin/sh on this machine; flaw names a
+// deliberate defect.
 type execConn struct {
+	flaw   string
 	mu     sync.Mutex
 	closed bool
 }
@@ -114,6 +157,9 @@ func (c *execConn) Shell() string { return "sh" }
 func (c *execConn) Close() error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	if c.closed && c.flaw == "close-once" {
+		return errors.New("already closed")
+	}
 	c.closed = true
 	return nil
 }
@@ -130,30 +176,60 @@ func (c *execConn) Run(ctx context.Context, cmd *transports.Cmd) error {
 	}
 	x := exec.Command("/bin/sh", "-c", cmd.Command)
 	x.Stdin, x.Stdout, x.Stderr = cmd.Stdin, cmd.Stdout, cmd.Stderr
+	var buf bytes.Buffer
+	switch c.flaw {
+	case "merged-stderr":
+		x.Stderr = cmd.Stdout
+	case "no-stdin":
+		x.Stdin = nil
+	case "buffered-output":
+		x.Stdout = &buf
+	}
 	x.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	if err := x.Start(); err != nil {
 		return err
 	}
-	stop := context.AfterFunc(ctx, func() { syscall.Kill(-x.Process.Pid, syscall.SIGKILL) })
+	stop := context.AfterFunc(ctx, func() {
+		if c.flaw == "kills-shell-only" {
+			x.Process.Kill()
+			return
+		}
+		syscall.Kill(-x.Process.Pid, syscall.SIGKILL)
+	})
 	err := x.Wait()
+	if cmd.Stdout != nil {
+		cmd.Stdout.Write(buf.Bytes())
+	}
 	if !stop() {
 		return fmt.Errorf("run: %w", ctx.Err())
 	}
 	var ee *exec.ExitError
 	if errors.As(err, &ee) {
+		if c.flaw == "untyped-exit" {
+			return err
+		}
 		return &transports.ExitError{Command: cmd.Command, Status: ee.ExitCode()}
 	}
 	return err
 }
 
 func (c *execConn) Upload(ctx context.Context, u transports.Upload) error {
-	if u.SHA256 != "" {
+	if u.SHA256 != "" && c.flaw != "never-skips" {
 		if b, err := os.ReadFile(u.Dst); err == nil {
 			h := sha256.Sum256(b)
 			if hex.EncodeToString(h[:]) == u.SHA256 {
 				return os.Chmod(u.Dst, u.Mode)
 			}
 		}
+	}
+	if c.flaw == "in-place-write" {
+		f, err := os.Create(u.Dst)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		_, err = io.Copy(f, u.Src)
+		return err
 	}
 	f, err := os.CreateTemp(filepath.Dir(u.Dst), ".upload-*")
 	if err != nil {
@@ -168,7 +244,7 @@ func (c *execConn) Upload(ctx context.Context, u transports.Upload) error {
 	if err != nil {
 		return err
 	}
-	if got := hex.EncodeToString(h.Sum(nil)); u.SHA256 != "" && !strings.EqualFold(got, u.SHA256) {
+	if got := hex.EncodeToString(h.Sum(nil)); u.SHA256 != "" && !strings.EqualFold(got, u.SHA256) && c.flaw != "ignores-checksum" {
 		return fmt.Errorf("checksum %s, want %s", got, u.SHA256)
 	}
 	if err := os.Chmod(f.Name(), u.Mode); err != nil {
