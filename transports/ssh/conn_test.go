@@ -221,3 +221,19 @@ func TestKeepaliveDetectsHungServer(t *testing.T) {
 		t.Fatalf("Run after keepalive failure = %v, stdout %q", err, out.String())
 	}
 }
+
+type failingWriter struct{}
+
+func (failingWriter) Write([]byte) (int, error) { return 0, errors.New("disk full") }
+
+// TestFailingOutputWriter: a caller's writer that fails must not stall the
+// remote command (its output is drained) and Run reports the failure.
+func TestFailingOutputWriter(t *testing.T) {
+	_, f := inProcess(t, serverConfig{})
+	c := f.dial(t)
+	// Far more than the channel window.
+	err := c.Run(t.Context(), &transports.Cmd{Command: "head -c 20000000 /dev/zero", Stdout: failingWriter{}})
+	if err == nil || !strings.Contains(err.Error(), "disk full") {
+		t.Fatalf("Run = %v, want the writer's error", err)
+	}
+}

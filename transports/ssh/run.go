@@ -36,20 +36,32 @@ func awaitClose(waitc <-chan error) {
 	}
 }
 
-// gate forwards writes until shut, then drops them.
+// gate forwards writes until shut, then drops them. A failing writer is
+// remembered, not returned: the output must still be drained, or the
+// remote command would block once the channel window fills.
 type gate struct {
 	mu     sync.Mutex
 	w      io.Writer
 	closed bool
+	err    error
 }
 
 func (g *gate) Write(p []byte) (int, error) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	if g.closed {
+	if g.closed || g.err != nil {
 		return len(p), nil
 	}
-	return g.w.Write(p)
+	if _, err := g.w.Write(p); err != nil {
+		g.err = err
+	}
+	return len(p), nil
+}
+
+func (g *gate) failure() error {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return g.err
 }
 
 func (g *gate) shut() {
@@ -161,6 +173,11 @@ func (c *Conn) Run(ctx context.Context, cmd *transports.Cmd) error {
 	}
 	if err := feeder.err(); err != nil {
 		return fmt.Errorf("ssh %s: read stdin: %w", c.host.Name, err)
+	}
+	for _, g := range []*gate{stdout, stderr} {
+		if err := g.failure(); err != nil {
+			return fmt.Errorf("ssh %s: write command output: %w", c.host.Name, err)
+		}
 	}
 	return nil
 }
