@@ -127,6 +127,9 @@ func applyCommand() *cli.Command {
 			&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Value: "text", Usage: "event output: text or json (JSON Lines)"},
 			&cli.StringFlag{Name: "junit", Usage: "also write a JUnit XML report to `FILE`"},
 			&cli.StringFlag{Name: "report", Usage: "also write a self-contained HTML run report to `FILE`"},
+			&cli.BoolFlag{Name: "resume", Usage: "continue the last run of this playbook and inventory where it stopped (steps it finished are not run again; steps in doubt are re-checked first)"},
+			&cli.StringFlag{Name: "resume-run", Usage: "continue run `RUN` (an id from osrun status) instead of the last one"},
+			&cli.DurationFlag{Name: "on-failure-timeout", Value: runner.DefaultOnFailureTimeout, Usage: "bound on the playbook's on_failure (restore) waves"},
 			&cli.StringSliceFlag{Name: "approve", Usage: "grant manual gates up front, by id or prefix (e.g. sc_frontend.disable); for rehearsed unattended runs"},
 			&cli.BoolFlag{Name: "break-stale-lock", Usage: "take over the farm lock left by a osrun process on this machine that no longer exists"},
 		}, labFlags...),
@@ -207,6 +210,16 @@ func applyWith(c *cli.Context, opts builtin.Options) error {
 	}
 
 	check := c.Bool("check")
+	var resume *journal.State
+	if c.Bool("resume") || c.String("resume-run") != "" {
+		if check {
+			return &configError{msg: "--resume continues a real run; rehearse the whole playbook with --check instead"}
+		}
+		if resume, err = priorRun(c, dir, l); err != nil {
+			return err
+		}
+		fmt.Fprintf(c.App.ErrWriter, "osrun: resuming run %s (%s)\n", resume.RunID, resume.Path)
+	}
 	var jrnl *journal.Journal
 	if !check {
 		// A rehearsal changes nothing, so it neither locks the farm nor
@@ -216,7 +229,11 @@ func applyWith(c *cli.Context, opts builtin.Options) error {
 			return &configError{msg: err.Error()}
 		}
 		defer lock.Release()
-		jrnl, err = journal.Create(dir, journal.Meta{RunID: runID, Playbook: l.playbookPath, Inventory: l.inventoryPath})
+		meta := journal.Meta{RunID: runID, Playbook: l.playbookPath, Inventory: l.inventoryPath, VarsDigest: l.pb.VarsDigest()}
+		if resume != nil {
+			meta.ResumeOf = resume.RunID
+		}
+		jrnl, err = journal.Create(dir, meta)
 		if err != nil {
 			return &configError{msg: err.Error()}
 		}
@@ -228,7 +245,7 @@ func applyWith(c *cli.Context, opts builtin.Options) error {
 	if view != nil {
 		view.Start()
 	}
-	recap, err := runner.Run(c.Context, l.pb, l.inv, runner.Options{
+	runOpts := runner.Options{
 		Check:   check,
 		Diff:    c.Bool("diff"),
 		Forks:   c.Int("forks"),
@@ -237,7 +254,14 @@ func applyWith(c *cli.Context, opts builtin.Options) error {
 		Dialers: dialers(c.App.ErrWriter),
 		Log:     log,
 		RunID:   runID,
-	})
+
+		OnFailureTimeout: c.Duration("on-failure-timeout"),
+		HardStop:         hardStop(c),
+	}
+	if resume != nil {
+		runOpts.Resume = resume
+	}
+	recap, err := runner.Run(c.Context, l.pb, l.inv, runOpts)
 	if view != nil {
 		view.Stop() // the final frame stays on screen, the recap goes below it
 	}
@@ -270,6 +294,35 @@ func applyWith(c *cli.Context, opts builtin.Options) error {
 		}
 	}
 	return outcomeError(recap)
+}
+
+// priorRun reads the journal a resume continues and refuses one that does
+// not belong to this playbook, inventory and variables.
+func priorRun(c *cli.Context, dir string, l *loaded) (*journal.State, error) {
+	var path string
+	var err error
+	if id := c.String("resume-run"); id != "" {
+		path, err = journal.ForRun(dir, id)
+	} else {
+		path, err = journal.Latest(dir)
+	}
+	if err != nil {
+		return nil, &configError{msg: "nothing to resume: " + err.Error()}
+	}
+	st, err := journal.ReadChain(path)
+	if err != nil {
+		return nil, &configError{msg: err.Error()}
+	}
+	if err := st.Matches(l.playbookPath, l.inventoryPath); err != nil {
+		return nil, &configError{msg: "cannot resume run " + st.RunID + ": " + err.Error()}
+	}
+	if err := st.MatchesVars(l.pb.VarsDigest()); err != nil {
+		return nil, &configError{msg: "cannot resume run " + st.RunID + ": " + err.Error()}
+	}
+	if st.Ended && st.Outcome == runner.StatusOK {
+		return nil, &configError{msg: "run " + st.RunID + " finished successfully: there is nothing to resume"}
+	}
+	return st, nil
 }
 
 func outcomeError(r *runner.Recap) error {

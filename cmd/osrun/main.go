@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+	"time"
 
 	"github.com/urfave/cli/v2"
 
@@ -27,6 +28,10 @@ func main() {
 func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	// hard is the second interrupt: it cancels even the work the first one
+	// lets finish (a running installer), and then osrun exits.
+	hard, hardCancel := context.WithCancel(context.Background())
+	defer hardCancel()
 	finished := make(chan struct{})
 	watcherDone := make(chan struct{})
 	defer func() {
@@ -42,25 +47,31 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		case <-finished:
 			return
 		}
-		hard := make(chan os.Signal, 1)
-		signal.Notify(hard, os.Interrupt, syscall.SIGTERM)
-		defer signal.Stop(hard)
+		signals := make(chan os.Signal, 1)
+		signal.Notify(signals, os.Interrupt, syscall.SIGTERM)
+		defer signal.Stop(signals)
 		stop()
 		select {
 		case <-finished:
 			return // the run ended on its own; nothing was interrupted
 		default:
 		}
-		fmt.Fprintln(stderr, "osrun: interrupted: finishing in-flight work cleanly (press Ctrl-C again to exit at once)")
+		fmt.Fprintln(stderr, "osrun: interrupted: no new work starts; running installers finish, then the playbook's on_failure waves run (press Ctrl-C again to stop everything)")
 		select {
-		case <-hard:
-			fmt.Fprintln(stderr, "osrun: second interrupt, exiting immediately")
-			os.Exit(ExitInterrupted)
+		case <-signals:
+			fmt.Fprintln(stderr, "osrun: second interrupt: cancelling everything; the journal keeps what was done")
+			hardCancel()
+			select {
+			case <-finished:
+			case <-time.After(hardStopGrace):
+				os.Exit(ExitInterrupted)
+			}
 		case <-finished:
 		}
 	}()
 
 	app := newApp(stdin, stdout, stderr)
+	app.Metadata = map[string]any{hardStopKey: hard}
 	err := app.RunContext(ctx, interspersed(args))
 	if err != nil {
 		if _, isConfig := err.(*configError); isConfig || exitCode(err) != ExitOK {
@@ -103,6 +114,20 @@ func newApp(stdin io.Reader, stdout, stderr io.Writer) *cli.App {
 			},
 		},
 	}
+}
+
+// hardStopGrace is how long a hard stop waits for cancelled commands to
+// report (and the journal to record them) before osrun exits regardless.
+const hardStopGrace = 5 * time.Second
+
+const hardStopKey = "hard-stop"
+
+// hardStop is the context the second interrupt cancels.
+func hardStop(c *cli.Context) context.Context {
+	if ctx, ok := c.App.Metadata[hardStopKey].(context.Context); ok {
+		return ctx
+	}
+	return nil
 }
 
 var (
