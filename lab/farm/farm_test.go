@@ -119,3 +119,84 @@ func TestBalancedUpgrade(t *testing.T) {
 		t.Errorf("not upgraded: %v", bad)
 	}
 }
+
+// Negative control: upgrading front-ends the balancer still sends traffic
+// to fails requests, and the verdict says so.
+func TestUpgradeWithoutDrainingFails(t *testing.T) {
+	f := start(t, farm.Config{})
+	recap, ev := run(t, f, filepath.Join("testdata", "upgrade_without_draining.hcl"), false)
+	v := f.Verdict()
+	t.Logf("\n%s", v)
+	if recap.Outcome != runner.OutcomeSuccess {
+		t.Fatalf("outcome %s (the installers themselves must succeed)\n%s", recap.Outcome, ev)
+	}
+	if v.OK() || v.Traffic.Failed == 0 || len(v.Traffic.Violations) == 0 {
+		t.Errorf("the lab saw no downtime: %d failed, %d violations", v.Traffic.Failed, len(v.Traffic.Violations))
+	}
+}
+
+// A rehearsal reads everything and changes nothing in the lab.
+func TestCheckChangesNothing(t *testing.T) {
+	f := start(t, farm.Config{})
+	recap, ev := run(t, f, upgradePlaybook, true)
+	v := f.Verdict()
+	t.Logf("\n%s", v)
+	// The rehearsal predicts the installers; it stops at test_updating,
+	// whose http_check (body_regex = the target version) cannot pass on
+	// front-ends a rehearsal did not upgrade.
+	if !strings.Contains(ev.String(), "installer.updating fe05 changed would upgrade 11.30.0 → 11.31.0") {
+		t.Errorf("outcome %s without the installer's prediction\n%s", recap.Outcome, ev)
+	}
+	if !v.OK() {
+		t.Error("verdict not OK")
+	}
+	for _, fe := range v.Frontends {
+		if fe.After != "11.30.0" || fe.Serving != "11.30.0" || !fe.InRotation || fe.LB != "UP" || !fe.DeploymentEnabled || !fe.DeployerRunning || fe.Down || fe.Broken {
+			t.Errorf("%s changed: %+v", fe.Name, fe)
+		}
+	}
+	for _, fe := range f.Frontends() {
+		if fe.Windows != nil && (fe.Windows.Installs() != 0 || len(fe.Windows.Files()) != 0) {
+			t.Errorf("%s: installer ran or files uploaded: %v", fe.Name, fe.Windows.Files())
+		}
+	}
+	if h := f.ServiceCenter().History(); len(h) != 0 {
+		t.Errorf("service center changed: %v", h)
+	}
+}
+
+// An installer failing on an updating front-end stops the run while the
+// loaded front-ends carry the traffic: nothing fails, and the error names
+// the host and shows the installer's log.
+func TestInstallerFailureStopsTheRun(t *testing.T) {
+	f := start(t, farm.Config{})
+	fe := f.Frontend("fe05")
+	if fe.Windows == nil || fe.Controller {
+		t.Fatal("fe05 should be a .NET updating front-end")
+	}
+	fe.Windows.FailInstaller(1603, "Installing .NET Hosting Bundle: failed (0x80070643)")
+	recap, ev := run(t, f, upgradePlaybook, false)
+	v := f.Verdict()
+	t.Logf("\n%s", v)
+	if recap.Outcome == runner.OutcomeSuccess || recap.StoppedAt != "upgrade_updating" {
+		t.Errorf("outcome %s, stopped at %q\n%s", recap.Outcome, recap.StoppedAt, ev)
+	}
+	var failed runner.HostRecap
+	for _, h := range recap.Hosts {
+		if h.Failed > 0 {
+			failed = h
+		}
+	}
+	if failed.Host != "fe05" || !strings.Contains(failed.Error, "exit code 1603") || !strings.Contains(failed.Error, "0x80070643") {
+		t.Errorf("failed host %q: %s", failed.Host, failed.Error)
+	}
+	if !v.OK() {
+		t.Error("requests failed while an updating front-end failed")
+	}
+	for _, r := range v.Frontends {
+		loaded := r.Name == "fe03" || r.Name == "fe04" || r.Name == "fe07" || r.Name == "fe08"
+		if loaded != r.InRotation {
+			t.Errorf("%s in rotation = %v", r.Name, r.InRotation)
+		}
+	}
+}
