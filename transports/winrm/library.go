@@ -17,6 +17,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	lib "github.com/masterzen/winrm"
@@ -45,6 +46,7 @@ type wsman struct {
 	tr     lib.Transporter
 	params lib.Parameters
 	url    string
+	authed atomic.Bool // a request has succeeded with these credentials
 }
 
 func newWSMan(ep endpoint) (*wsman, error) {
@@ -87,6 +89,14 @@ var errAuth = errors.New("authentication failed (HTTP 401)")
 
 var httpStatusRe = regexp.MustCompile(`^http response error: (\d{3}) - `)
 
+func isHTTP401(err error) bool {
+	if err == nil {
+		return false
+	}
+	m := httpStatusRe.FindStringSubmatch(err.Error())
+	return m != nil && m[1] == "401"
+}
+
 // FaultError is a SOAP fault returned by the WinRM service.
 type FaultError struct {
 	Subcode string // e.g. w:TimedOut
@@ -122,8 +132,19 @@ type faultXML struct {
 func (w *wsman) post(msg *soap.SoapMessage) (string, error) {
 	defer msg.Free()
 	body, err := w.tr.Post(w.client, msg)
+	// NTLM authenticates a connection, and go-ntlmssp's handshake can lose
+	// its connection to a concurrent request (a Send racing a Receive):
+	// the server then refuses the final leg with a 401. Once these
+	// credentials have worked, such a 401 is retried; the server did not
+	// process the refused request.
+	for retry := 0; retry < 3 && w.authed.Load() && isHTTP401(err); retry++ {
+		body, err = w.tr.Post(w.client, msg)
+	}
+	if err == nil {
+		w.authed.Store(true)
+	}
 	if err != nil {
-		if m := httpStatusRe.FindStringSubmatch(err.Error()); m != nil && m[1] == "401" {
+		if isHTTP401(err) {
 			return "", errAuth
 		}
 		// The library prefixes every transport failure with "unknown

@@ -4,7 +4,9 @@
 # command (0 if none) as the exit code of the whole script.
 $ErrorActionPreference = 'Stop'
 $ProgressPreference = 'SilentlyContinue'
-[Console]::OutputEncoding = [Text.Encoding]::UTF8
+# UTF-8 without a byte order mark; a shell with no console refuses the
+# change, and the WINRS_CODEPAGE=65001 the client asked for then applies.
+try { [Console]::OutputEncoding = New-Object Text.UTF8Encoding $false } catch { }
 $global:LASTEXITCODE = 0
 trap {
     [Console]::Error.WriteLine(($_ | Out-String).TrimEnd())

@@ -5,6 +5,7 @@
 $ErrorActionPreference = 'Stop'
 $ProgressPreference = 'SilentlyContinue'
 $path = {{quote .Path}}
+if (-not [IO.Path]::IsPathRooted($path)) { throw "osrun upload: destination must be an absolute path: $path" }
 $dir = [IO.Path]::GetDirectoryName($path)
 if ($dir -and -not (Test-Path -LiteralPath $dir -PathType Container)) {
     $null = New-Item -ItemType Directory -Path $dir -Force

@@ -33,6 +33,7 @@ const (
 type envelope struct {
 	Header struct {
 		Action           string `xml:"Action"`
+		MaxEnvelopeSize  int    `xml:"MaxEnvelopeSize"`
 		MessageID        string `xml:"MessageID"`
 		OperationTimeout string `xml:"OperationTimeout"`
 		Selectors        []struct {
@@ -304,8 +305,14 @@ func (s *Server) receive(w http.ResponseWriter, r *http.Request, env *envelope, 
 	}
 	timer := time.NewTimer(s.operationTimeout(env.Header.OperationTimeout))
 	defer timer.Stop()
+	// Like Windows, never answer with more than the client's
+	// MaxEnvelopeSize: base64 of both streams plus the envelope.
+	chunk := s.opts.ReceiveChunk
+	if m := env.Header.MaxEnvelopeSize; m > 0 {
+		chunk = min(chunk, max((m-2048)*3/4/2, 1))
+	}
 	for {
-		out, errOut, done, exit, wait := c.take(s.opts.ReceiveChunk)
+		out, errOut, done, exit, wait := c.take(chunk)
 		if len(out) > 0 || len(errOut) > 0 || done {
 			var b strings.Builder
 			b.WriteString(`<rsp:ReceiveResponse>`)
