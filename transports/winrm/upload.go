@@ -25,7 +25,8 @@ type pathData struct{ Path string }
 // Upload implements transports.Conn: scripts/upload.ps1 reads base64 lines
 // from stdin into a temporary file, checks its SHA-256 against the digest
 // sent last, and moves it into place. One command carries the whole file,
-// instead of one command per 8 KB chunk.
+// instead of one command per 8 KB chunk. u.Mode is ignored: Windows files
+// have ACLs, not permission bits. u.Dst must be an absolute Windows path.
 func (c *Conn) Upload(ctx context.Context, u transports.Upload) error {
 	if err := c.usable(ctx); err != nil {
 		return fmt.Errorf("winrm %s: upload %s: %w", c.name, u.Dst, err)

@@ -237,8 +237,10 @@ func endpointFor(h *inventory.Host, opts Options) (endpoint, []string, error) {
 		// timeout must leave room for that plus the network.
 		ep.operationTimeout = min(ep.timeout/3, maxOperationTimeout)
 	}
-	if ep.operationTimeout >= ep.timeout {
-		return ep, nil, fmt.Errorf("operation_timeout (%v) must be below timeout (%v): the server may hold a request that long", ep.operationTimeout, ep.timeout)
+	// Windows holds a silent Receive for the whole OperationTimeout; the
+	// answer must then still beat the HTTP timeout (masterzen/winrm #147).
+	if ep.operationTimeout > ep.timeout*3/4 {
+		return ep, nil, fmt.Errorf("operation_timeout (%v) must be well below timeout (%v), at most three quarters of it: the server holds a silent request for the whole operation timeout", ep.operationTimeout, ep.timeout)
 	}
 	if ep.dial == nil {
 		dt := opts.DialTimeout

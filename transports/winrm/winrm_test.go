@@ -77,7 +77,7 @@ func TestDialSecurity(t *testing.T) {
 		}, wantErr: "kerberos authentication is not supported"},
 		{name: "operation timeout above http timeout", srv: tlsSrv, edit: func(h *inventory.Host) {
 			h.WinRM.OperationTimeout = h.WinRM.Timeout
-		}, wantErr: "must be below timeout"},
+		}, wantErr: "must be well below timeout"},
 		{name: "wrong password ntlm", srv: tlsSrv, edit: func(h *inventory.Host) {
 			h.WinRM.Password = secretOf("nope")
 		}, wantErr: "authentication failed (HTTP 401)", unreachable: true},
@@ -377,4 +377,30 @@ func writeFile(t *testing.T, name string, b []byte) string {
 		t.Fatal(err)
 	}
 	return p
+}
+
+// TestHostGoesAway: the server disappears while a command runs (a reboot):
+// Run reports ErrConnectionLost, not an exit status.
+func TestHostGoesAway(t *testing.T) {
+	host := winrmtest.NewHost()
+	started := make(chan struct{})
+	host.Handle("Wait-Forever", func(ctx context.Context, _ string, _ io.Reader, _, _ io.Writer) int {
+		close(started)
+		<-ctx.Done()
+		return 0
+	})
+	srv := winrmtest.NewServer(t, winrmtest.Options{Password: password, Handler: host})
+	c := dial(t, hostFor(t, srv, ""))
+	done := make(chan error, 1)
+	go func() { done <- c.Run(t.Context(), &transports.Cmd{Command: "Wait-Forever"}) }()
+	<-started
+	srv.Close()
+	err := <-done
+	if !errors.Is(err, transports.ErrConnectionLost) {
+		t.Fatalf("Run = %v, want ErrConnectionLost", err)
+	}
+	var ee *transports.ExitError
+	if errors.As(err, &ee) {
+		t.Errorf("lost connection reported as exit status: %v", err)
+	}
 }
