@@ -1,0 +1,165 @@
+package preflight_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/osrun/osrun/runner/preflight"
+)
+
+// key identifies a problem for comparison: check, host or zone, what.
+func key(p preflight.Problem) string {
+	subject := p.Host
+	if subject == "" {
+		subject = p.Zone
+	}
+	return p.Check + " " + subject + " " + p.What
+}
+
+func TestRun(t *testing.T) {
+	all := faults{unreachable: true, notInPool: true, unhealthy: true, missingFile: true, badSum: true, scDown: true, noVersion: true}
+	tests := []struct {
+		name string
+		f    faults
+		want func(tf *testFarm) []string
+	}{
+		{name: "healthy farm", want: func(*testFarm) []string { return nil }},
+		{name: "unreachable host", f: faults{unreachable: true},
+			want: func(*testFarm) []string { return []string{"reach fe03 unreachable"} }},
+		{name: "front-end missing from the pool", f: faults{notInPool: true},
+			want: func(*testFarm) []string { return []string{"load_balancer fe02 not in the pool"} }},
+		{name: "unhealthy loaded member leaves its zone short", f: faults{unhealthy: true},
+			want: func(*testFarm) []string {
+				return []string{"load_balancer fe06 unhealthy", "capacity porto loaded set below minimum capacity"}
+			}},
+		{name: "missing installer", f: faults{missingFile: true},
+			want: func(tf *testFarm) []string {
+				return []string{"artefact  installer file " + tf.dotnetExe + " (for fe04, fe05, fe06, fe07)"}
+			}},
+		{name: "checksum mismatch", f: faults{badSum: true},
+			want: func(tf *testFarm) []string {
+				return []string{"artefact  installer file " + tf.j2eeSh + ": checksum mismatch"}
+			}},
+		{name: "Service Center unreachable", f: faults{scDown: true},
+			want: func(*testFarm) []string { return []string{"service_center lisbon, porto Service Center unreachable"} }},
+		{name: "front-end unknown to Service Center", f: faults{scUnknown: true},
+			want: func(*testFarm) []string { return []string{"service_center fe07 unknown to Service Center"} }},
+		{name: "no Platform Server installed", f: faults{noVersion: true},
+			want: func(*testFarm) []string { return []string{"version fe08 no Platform Server installed"} }},
+		{name: "everything at once", f: all,
+			want: func(tf *testFarm) []string {
+				return []string{
+					"reach fe03 unreachable",
+					"version fe08 no Platform Server installed",
+					"artefact  installer file " + tf.j2eeSh + ": checksum mismatch",
+					"artefact  installer file " + tf.dotnetExe + " (for fe04, fe05, fe06, fe07)",
+					"load_balancer fe02 not in the pool",
+					"load_balancer fe06 unhealthy",
+					"service_center lisbon, porto Service Center unreachable",
+					"capacity porto loaded set below minimum capacity",
+				}
+			}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			tf := newTestFarm(t, tt.f)
+			r, err := preflight.Run(t.Context(), tf.pb, tf.inv, tf.opts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got []string
+			for _, p := range r.Problems {
+				got = append(got, key(p))
+			}
+			want := tt.want(tf)
+			if !slices.Equal(got, want) {
+				t.Errorf("problems:\n  %s\nwant:\n  %s", strings.Join(got, "\n  "), strings.Join(want, "\n  "))
+			}
+			if r.OK() != (len(want) == 0) {
+				t.Errorf("OK() = %v with %d problems", r.OK(), len(r.Problems))
+			}
+			var text bytes.Buffer
+			if _, err := r.WriteTo(&text); err != nil {
+				t.Fatal(err)
+			}
+			if t.Failed() {
+				t.Log(text.String())
+			}
+		})
+	}
+}
+
+// A ready farm reports what it read: versions, balancer states,
+// deployments, capacities and the verified installers.
+func TestRunReportsState(t *testing.T) {
+	tf := newTestFarm(t, faults{})
+	var lines []string
+	tf.opts.Progress = func(s string) { lines = append(lines, s) }
+	r, err := preflight.Run(t.Context(), tf.pb, tf.inv, tf.opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !r.OK() || len(r.Notes) != 0 {
+		t.Fatalf("problems %v, notes %v", r.Problems, r.Notes)
+	}
+	if len(r.Hosts) != len(hostZones) {
+		t.Fatalf("%d hosts reported, want %d", len(r.Hosts), len(hostZones))
+	}
+	for _, h := range r.Hosts {
+		if !h.Reachable || h.Version != "11.30.0.41000" || h.Deployment != preflight.DeploymentEnabled ||
+			h.Member == nil || !h.Member.Found || !h.Member.InRotation || h.Member.State != "enabled" {
+			t.Errorf("host %+v, member %+v", h, h.Member)
+		}
+	}
+	for _, z := range r.Zones {
+		if !z.Checked || z.InRotation != 4 || z.LoadedInRotation != 2 || z.Capacity != 0.5 {
+			t.Errorf("zone %+v", z)
+		}
+	}
+	if len(r.Artefacts) != 2 {
+		t.Fatalf("artefacts %+v", r.Artefacts)
+	}
+	for _, a := range r.Artefacts {
+		if !a.OK || a.Size == 0 {
+			t.Errorf("artefact %+v", a)
+		}
+	}
+	if a := r.Artefacts[0]; a.Path != tf.j2eeSh || a.Actual != a.SHA256 || !slices.Equal(a.Hosts, []string{"ctl01", "fe02", "fe03", "fe08"}) ||
+		!slices.Equal(a.Tasks, []string{"installer.controller", "installer.front_ends"}) {
+		t.Errorf("script artefact %+v", a)
+	}
+	// One line per host, file, balancer and Service Center.
+	if want := len(hostZones) + 2 + 1 + 1; len(lines) != want {
+		t.Errorf("%d progress lines, want %d: %q", len(lines), want, lines)
+	}
+
+	b, err := json.Marshal(r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var back preflight.Report
+	if err := json.Unmarshal(b, &back); err != nil {
+		t.Fatal(err)
+	}
+	if len(back.Hosts) != len(r.Hosts) || back.Hosts[0].Member.Pool == "" || back.MinCapacity != 0.5 {
+		t.Errorf("JSON round trip lost data: %s", b)
+	}
+
+	var text bytes.Buffer
+	if _, err := r.WriteTo(&text); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{
+		"ctl01  lisbon  updating  yes        11.30.0.41000  enabled, healthy  enabled",
+		"zone porto: 2 of 4 front-ends in rotation are loaded (50%, at least 50% needed)",
+		"preflight passed",
+	} {
+		if !strings.Contains(text.String(), want) {
+			t.Errorf("report lacks %q:\n%s", want, text.String())
+		}
+	}
+}
