@@ -127,6 +127,7 @@ func applyCommand() *cli.Command {
 			&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Value: "text", Usage: "event output: text or json (JSON Lines)"},
 			&cli.StringFlag{Name: "junit", Usage: "also write a JUnit XML report to `FILE`"},
 			&cli.StringFlag{Name: "report", Usage: "also write a self-contained HTML run report to `FILE`"},
+			&cli.BoolFlag{Name: "allow-unsafe-plan", Usage: "run even if the plan verifier refuses the playbook (lab experiments only; warns loudly)"},
 			&cli.BoolFlag{Name: "resume", Usage: "continue the last run of this playbook and inventory where it stopped (steps it finished are not run again; steps in doubt are re-checked first)"},
 			&cli.StringFlag{Name: "resume-run", Usage: "continue run `RUN` (an id from osrun status) instead of the last one"},
 			&cli.DurationFlag{Name: "on-failure-timeout", Value: runner.DefaultOnFailureTimeout, Usage: "bound on the playbook's on_failure (restore) waves"},

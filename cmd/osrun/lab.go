@@ -17,7 +17,7 @@ var labFlags = []cli.Flag{
 	&cli.BoolFlag{Name: "lab", Usage: "run the playbook against the built-in lab farm, under traffic, and end with its verdict (non-zero exit if a request failed)"},
 	&cli.IntFlag{Name: "lab-zones", Value: 2, Usage: "zones in the lab farm"},
 	&cli.IntFlag{Name: "lab-frontends", Value: 4, Usage: "front-ends per zone in the lab farm, .NET and J2EE in turn"},
-	&cli.StringFlag{Name: "lab-lb", Value: "sim", Usage: "the lab's load balancer: sim (built in, speaks HAProxy's runtime API)"},
+	&cli.StringFlag{Name: "lab-lb", Value: "sim", Usage: "the lab's load balancer: sim (built in, speaks HAProxy's runtime API) or haproxy (the real binary, from PATH)"},
 	&cli.StringSliceFlag{Name: "lab-fail-installer", Usage: "make the installer fail on these lab `HOSTS`, to rehearse a failed upgrade"},
 }
 
@@ -34,8 +34,8 @@ func applyLab(c *cli.Context) error {
 	switch {
 	case c.IsSet("inventory"):
 		return &configError{msg: "--lab writes its own inventory: drop -i/--inventory"}
-	case c.String("lab-lb") != "sim":
-		return &configError{msg: fmt.Sprintf("--lab-lb %q: only sim is available (the real HAProxy driver talks to it unchanged)", c.String("lab-lb"))}
+	case c.String("lab-lb") != "sim" && c.String("lab-lb") != "haproxy":
+		return &configError{msg: fmt.Sprintf("--lab-lb %q: want sim or haproxy", c.String("lab-lb"))}
 	case c.NArg() != 1:
 		return &configError{msg: "expected exactly one playbook file (e.g. osrun apply --lab playbooks/upgrade.hcl)"}
 	}
@@ -43,7 +43,7 @@ func applyLab(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	cfg := farm.Config{Zones: c.Int("lab-zones"), FrontendsPerZone: c.Int("lab-frontends"), ToVersion: given["target_version"]}
+	cfg := farm.Config{Zones: c.Int("lab-zones"), FrontendsPerZone: c.Int("lab-frontends"), ToVersion: given["target_version"], Balancer: c.String("lab-lb")}
 	if cfg.Zones < 1 {
 		return &configError{msg: "--lab-zones must be at least 1"}
 	}
@@ -65,7 +65,7 @@ func applyLab(c *cli.Context) error {
 		}
 	}
 	fmt.Fprintf(out, "lab: %d front-ends in %d zones, traffic through %s; inventory %s\n",
-		len(f.Frontends()), cfg.Zones, f.LB().URL(), f.Inventory())
+		len(f.Frontends()), cfg.Zones, f.URL(), f.Inventory())
 
 	// The farm's variables go first so that --var wins, and its inventory
 	// is the one the playbook runs against.

@@ -15,6 +15,7 @@ import (
 	"github.com/osrun/osrun/inventory"
 	"github.com/osrun/osrun/modules"
 	"github.com/osrun/osrun/runner/playbook"
+	"github.com/osrun/osrun/runner/verify"
 )
 
 // loader keeps one hclparse.Parser for the whole invocation so every
@@ -111,6 +112,19 @@ func (l *loader) playbook(c *cli.Context, reg *modules.Registry) (*loaded, error
 	if err := l.report(diags); err != nil {
 		return nil, err
 	}
+	// Before anything connects, prove the playbook keeps every zone
+	// serving and never upgrades a front-end in rotation.
+	var limit []string
+	if c.IsSet("limit") {
+		limit = splitList(c.StringSlice("limit"))
+	}
+	if diags := verify.Verify(pb, inv, limit); diags.HasErrors() && c.Bool("allow-unsafe-plan") {
+		// Only for experiments (the lab's negative controls): say it loudly.
+		l.report(asWarnings(diags))
+		fmt.Fprintln(l.stderr, "osrun: WARNING: --allow-unsafe-plan: running a playbook the plan verifier refuses; front-ends may be upgraded while they serve traffic")
+	} else if err := l.report(diags); err != nil {
+		return nil, err
+	}
 	return &loaded{inv: inv, pb: pb, playbookPath: absPath(path), inventoryPath: absPath(invPath)}, nil
 }
 
@@ -179,4 +193,14 @@ func playbookParse(l *loader, path string) (string, hcl.Diagnostics) {
 		return "", diags
 	}
 	return f.InventoryPath, diags
+}
+
+func asWarnings(diags hcl.Diagnostics) hcl.Diagnostics {
+	out := make(hcl.Diagnostics, len(diags))
+	for i, d := range diags {
+		w := *d
+		w.Severity = hcl.DiagWarning
+		out[i] = &w
+	}
+	return out
 }

@@ -100,6 +100,14 @@ wave "back_in" {
     health_timeout = "5m"
   }
 }`,
+		Effects: func(args modules.Args) modules.Effect {
+			// Drained counts as out: it takes no new sessions, so the
+			// plan verifier must not count it as serving.
+			if args.String("state") == "enabled" {
+				return modules.Effect{Rotation: modules.RotationIn}
+			}
+			return modules.Effect{Rotation: modules.RotationOut}
+		},
 		New: m.newAction,
 	}
 }

@@ -475,3 +475,15 @@ func TestContextEndsTheWait(t *testing.T) {
 		}
 	})
 }
+
+func TestEffectsForThePlanVerifier(t *testing.T) {
+	def := lbmember.Definition(lbmember.Options{})
+	for state, want := range map[string]modules.Rotation{
+		"enabled": modules.RotationIn, "drained": modules.RotationOut, "disabled": modules.RotationOut,
+	} {
+		got := def.Effects(modules.Args{"state": cty.StringVal(state)})
+		if got.Rotation != want || got.Disruptive || got.Upgrades {
+			t.Errorf("state %s: effect %+v, want rotation %q only", state, got, want)
+		}
+	}
+}
