@@ -124,11 +124,17 @@ func (c *Conn) sendSFTP(ctx context.Context, src *countingReader, tmp string) er
 		return errNoSFTP
 	}
 	defer sc.Close()
-	// sftp calls take no context: closing the client aborts them.
-	stop := context.AfterFunc(ctx, func() { sc.Close() })
-	defer stop()
-	f, err := sc.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL)
-	if err == nil {
+	// sftp calls take no context, and a write blocks while the source
+	// does: on cancel, close the client, which fails every pending call,
+	// and return without waiting (the copy reads no more once its next
+	// write fails).
+	done := make(chan error, 1)
+	go func() {
+		f, err := sc.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL)
+		if err != nil {
+			done <- err
+			return
+		}
 		err = f.Chmod(0o600)
 		if err == nil {
 			_, err = f.ReadFrom(src)
@@ -136,14 +142,18 @@ func (c *Conn) sendSFTP(ctx context.Context, src *countingReader, tmp string) er
 		if cerr := f.Close(); err == nil {
 			err = cerr
 		}
-	}
-	if ctx.Err() != nil {
+		done <- err
+	}()
+	select {
+	case err := <-done:
+		if err != nil {
+			return fmt.Errorf("sftp write %s: %w", tmp, err)
+		}
+		return nil
+	case <-ctx.Done():
+		sc.Close()
 		return ctx.Err()
 	}
-	if err != nil {
-		return fmt.Errorf("sftp write %s: %w", tmp, err)
-	}
-	return nil
 }
 
 func verify(src *countingReader, u transports.Upload, remote string) error {

@@ -314,6 +314,42 @@ func (s *suite) testUpload(t *testing.T) {
 		}
 		checkFile(t, c, d, dir, "f", a, 0o644, "f")
 	})
+	t.Run("CancelLeavesNothing", func(t *testing.T) {
+		c, d := s.conn(t)
+		dir := remoteDir(t, c, d)
+		// The source gives 1 MiB, then blocks until the test ends.
+		pr, pw := io.Pipe()
+		defer pw.Close()
+		go func() {
+			pw.Write(randomBytes(t, 1<<20))
+		}()
+		src := &watchReader{r: pr, after: 1 << 20, reached: make(chan struct{})}
+		ctx, cancel := context.WithCancel(t.Context())
+		defer cancel()
+		done := make(chan error, 1)
+		go func() {
+			done <- c.Upload(ctx, transports.Upload{Src: src, Size: 2 << 20, Dst: d.Join(dir, "f"), Mode: 0o644})
+		}()
+		select {
+		case <-src.reached:
+		case err := <-done:
+			t.Fatalf("Upload ended before its source did: %v", err)
+		case <-time.After(commandMax):
+			t.Fatal("Upload did not read its source")
+		}
+		cancel()
+		select {
+		case err := <-done:
+			if !errors.Is(err, context.Canceled) {
+				t.Errorf("Upload = %v, want an error wrapping context.Canceled", err)
+			}
+		case <-time.After(promptly):
+			t.Fatalf("Upload did not return within %v of the cancel", promptly)
+		}
+		if err := CheckListing(mustRun(t, c, d.List(dir)), nil); err != nil {
+			t.Errorf("after a cancelled upload: %v", err)
+		}
+	})
 	t.Run("FailingSourceLeavesNothing", func(t *testing.T) {
 		c, d := s.conn(t)
 		dir := remoteDir(t, c, d)
@@ -328,6 +364,24 @@ func (s *suite) testUpload(t *testing.T) {
 			t.Errorf("after a failed upload: %v", err)
 		}
 	})
+}
+
+// watchReader closes reached once after bytes were read.
+type watchReader struct {
+	r       io.Reader
+	after   int
+	n       int
+	once    sync.Once
+	reached chan struct{}
+}
+
+func (w *watchReader) Read(p []byte) (int, error) {
+	n, err := w.r.Read(p)
+	w.n += n
+	if w.n >= w.after {
+		w.once.Do(func() { close(w.reached) })
+	}
+	return n, err
 }
 
 var errFailReader = errors.New("transporttest: Src must not be read")

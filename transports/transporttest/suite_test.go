@@ -237,7 +237,17 @@ func (c *execConn) Upload(ctx context.Context, u transports.Upload) error {
 	}
 	defer os.Remove(f.Name())
 	h := sha256.New()
-	_, err = io.Copy(io.MultiWriter(f, h), u.Src)
+	copied := make(chan error, 1)
+	go func() {
+		_, err := io.Copy(io.MultiWriter(f, h), u.Src)
+		copied <- err
+	}()
+	select {
+	case err = <-copied:
+	case <-ctx.Done():
+		f.Close() // the copy fails on its next write
+		return ctx.Err()
+	}
 	if cerr := f.Close(); err == nil {
 		err = cerr
 	}
