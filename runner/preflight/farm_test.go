@@ -40,6 +40,7 @@ type faults struct {
 	scDown      bool // Service Center does not answer
 	scUnknown   bool // Service Center does not know fe07
 	noVersion   bool // fe08 has no Platform Server installed
+	lbDown      bool // the load balancer's runtime API does not answer
 }
 
 // testFarm is two zones of four front-ends on the local transport, behind
@@ -159,6 +160,10 @@ func newTestFarm(t *testing.T, f faults) *testFarm {
 		scURL = srv.URL
 	}
 
+	lbAddr := bal.APIAddr()
+	if f.lbDown {
+		lbAddr = strings.TrimPrefix(closedURL(t), "http://")
+	}
 	var inv strings.Builder
 	fmt.Fprintf(&inv, `load_balancer "main" {
   driver  = "haproxy"
@@ -171,7 +176,7 @@ service_center "main" {
 }
 zone "lisbon" {}
 zone "porto" {}
-`, bal.APIAddr(), bal.Backend(), scURL)
+`, lbAddr, bal.Backend(), scURL)
 	for _, h := range hostZones {
 		stack, transport, member, roles := "j2ee", "local", h.name, `["frontend"]`
 		if h.zone == "porto" {
@@ -233,20 +238,9 @@ wave "front_ends" {
   }
 }
 `)
-	file, pdiags := playbook.Parse(parser, pbPath)
-	if pdiags.HasErrors() {
-		t.Fatal(pdiags.Error())
-	}
-	reg, err := builtin.Registry(builtin.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	tf.pb, pdiags = file.Decode(tf.inv, reg, map[string]string{
+	tf.pb = decodePlaybook(t, tf.inv, pbPath, map[string]string{
 		"dotnet_installer": tf.dotnetExe, "j2ee_installer": tf.j2eeSh, "j2ee_sha256": j2eeSum,
-	}, nil)
-	if pdiags.HasErrors() {
-		t.Fatal(pdiags.Error())
-	}
+	})
 
 	tf.opts = preflight.Options{
 		Dialers: map[string]runner.Dialer{
@@ -281,6 +275,24 @@ func settle(t *testing.T, bal *lb.LB, exceptFe06 bool) {
 		}
 		time.Sleep(5 * time.Millisecond)
 	}
+}
+
+// decodePlaybook loads the playbook at path against inv.
+func decodePlaybook(t *testing.T, inv *inventory.Inventory, path string, vars map[string]string) *playbook.Playbook {
+	t.Helper()
+	file, diags := playbook.Parse(hclparse.NewParser(), path)
+	if diags.HasErrors() {
+		t.Fatal(diags.Error())
+	}
+	reg, err := builtin.Registry(builtin.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pb, diags := file.Decode(inv, reg, vars, nil)
+	if diags.HasErrors() {
+		t.Fatal(diags.Error())
+	}
+	return pb
 }
 
 func loadInventory(parser *hclparse.Parser, path, src string) (*inventory.Inventory, interface{ Error() string }) {

@@ -3,6 +3,7 @@ package preflight_test
 import (
 	"bytes"
 	"encoding/json"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -45,6 +46,8 @@ func TestRun(t *testing.T) {
 			}},
 		{name: "Service Center unreachable", f: faults{scDown: true},
 			want: func(*testFarm) []string { return []string{"service_center lisbon, porto Service Center unreachable"} }},
+		{name: "load balancer unreachable", f: faults{lbDown: true},
+			want: func(*testFarm) []string { return []string{"load_balancer lisbon, porto load balancer unreachable"} }},
 		{name: "front-end unknown to Service Center", f: faults{scUnknown: true},
 			want: func(*testFarm) []string { return []string{"service_center fe07 unknown to Service Center"} }},
 		{name: "no Platform Server installed", f: faults{noVersion: true},
@@ -161,5 +164,90 @@ func TestRunReportsState(t *testing.T) {
 		if !strings.Contains(text.String(), want) {
 			t.Errorf("report lacks %q:\n%s", want, text.String())
 		}
+	}
+}
+
+// The shipped playbook's installer tasks name the .NET installer for .NET
+// hosts and the J2EE script for J2EE hosts, the digest only for the first.
+func TestRunShippedPlaybook(t *testing.T) {
+	tf := newTestFarm(t, faults{})
+	pb := decodePlaybook(t, tf.inv, "../../playbooks/upgrade.hcl", map[string]string{
+		"target_version":   "11.31.0",
+		"dotnet_installer": tf.dotnetExe, "dotnet_installer_sha256": sha256Hex("MZ installer\n"), "j2ee_installer": tf.j2eeSh,
+	})
+	r, err := preflight.Run(t.Context(), pb, tf.inv, tf.opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The shipped playbook reads versions at the default install_dir,
+	// where this machine has no Platform Server.
+	for _, p := range r.Problems {
+		if p.Check != preflight.CheckVersion {
+			t.Errorf("problem %s", p)
+		}
+	}
+	type art struct {
+		path, sum string
+		hosts     []string
+	}
+	var got []art
+	for _, a := range r.Artefacts {
+		got = append(got, art{a.Path, a.SHA256, a.Hosts})
+		if !a.OK {
+			t.Errorf("artefact %+v", a)
+		}
+	}
+	want := []art{
+		{tf.j2eeSh, "", []string{"ctl01", "fe02", "fe03", "fe08"}},
+		{tf.dotnetExe, sha256Hex("MZ installer\n"), []string{"fe04", "fe05", "fe06", "fe07"}},
+	}
+	if !slices.EqualFunc(got, want, func(a, b art) bool { return a.path == b.path && a.sum == b.sum && slices.Equal(a.hosts, b.hosts) }) {
+		t.Errorf("artefacts %+v, want %+v", got, want)
+	}
+}
+
+// What the playbook only knows during the run (a result), or what the
+// host reads itself (remote_path), is noted, not checked; a task whose
+// when is false before the run names no file.
+func TestRunUncheckable(t *testing.T) {
+	tf := newTestFarm(t, faults{})
+	path := filepath.Join(t.TempDir(), "late.hcl")
+	write(t, path, `
+wave "all" {
+  hosts = group.all
+  task "command" "find" {
+    command = "echo /srv/installer.exe"
+  }
+  task "installer" "never" {
+    when        = host.stack == "none"
+    version     = "11.31.0"
+    source      = "/nonexistent/PlatformServer.exe"
+  }
+  task "installer" "late" {
+    version     = "11.31.0"
+    source      = host.name == "fe04" ? task.command.find.stdout : null
+    script      = host.zone == "lisbon" ? "`+tf.j2eeSh+`" : null
+    remote_path = host.zone == "porto" && host.name != "fe04" ? "https://files.example/PlatformServer.exe" : null
+    sha256      = host.zone == "porto" && host.name != "fe04" ? "`+sha256Hex("x")+`" : null
+    install_dir = host.vars.home
+  }
+}
+`)
+	tf.pb = decodePlaybook(t, tf.inv, path, nil)
+	r, err := preflight.Run(t.Context(), tf.pb, tf.inv, tf.opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !r.OK() || len(r.Artefacts) != 1 || r.Artefacts[0].Path != tf.j2eeSh {
+		t.Fatalf("problems %v, artefacts %+v", r.Problems, r.Artefacts)
+	}
+	want := []string{
+		"artefact fe04 task installer.late: source known only during the run, not checked",
+		"artefact fe05 task installer.late: remote_path https://files.example/PlatformServer.exe is read by the host during the run, not checked",
+		"artefact fe06 task installer.late: remote_path https://files.example/PlatformServer.exe is read by the host during the run, not checked",
+		"artefact fe07 task installer.late: remote_path https://files.example/PlatformServer.exe is read by the host during the run, not checked",
+	}
+	if got := problemKeys(r.Notes); !slices.Equal(got, want) {
+		t.Errorf("notes:\n  %s\nwant:\n  %s", strings.Join(got, "\n  "), strings.Join(want, "\n  "))
 	}
 }
