@@ -11,6 +11,7 @@ import (
 	"hash"
 	"io"
 	"strings"
+	"sync"
 
 	"github.com/osrun/osrun/transports"
 )
@@ -54,18 +55,25 @@ func (c *Conn) upload(ctx context.Context, u transports.Upload) error {
 	}
 	src := newUploadReader(u.Src, u.Size, want)
 	var stdout, stderr bytes.Buffer
-	code, err := c.exec(ctx, script, src, ownStdin, &stdout, &stderr)
-	if src.err != nil {
-		// The script got no digest line and removed its temporary file.
-		return fmt.Errorf("read source: %w", src.err)
-	}
+	code, err := c.exec(ctx, script, src, closeStdin, &stdout, &stderr)
 	if err != nil {
 		return err
 	}
 	if code != 0 {
+		// The script may have failed because the source did (it then got
+		// no digest line and removed its temporary file), or on its own
+		// while the feeder still waits in the source.
+		if srcErr := src.failure(); srcErr != nil {
+			return fmt.Errorf("read source: %w", srcErr)
+		}
 		return fmt.Errorf("remote write failed (exit %d): %s", code, strings.TrimSpace(stderr.String()))
 	}
-	local := src.sum()
+	// Exit 0: the script read up to end of input, so the feeder is done
+	// with the source.
+	local, srcErr := src.result()
+	if srcErr != nil {
+		return fmt.Errorf("read source: %w", srcErr)
+	}
 	remote := strings.ToLower(strings.TrimSpace(stdout.String()))
 	if remote != local {
 		return fmt.Errorf("sha256 mismatch: host wrote %q, sent %s", remote, local)
@@ -80,7 +88,7 @@ func (c *Conn) remoteSHA256(ctx context.Context, path string) (string, error) {
 		return "", err
 	}
 	var stdout, stderr bytes.Buffer
-	code, err := c.exec(ctx, script, nil, ownStdin, &stdout, &stderr)
+	code, err := c.exec(ctx, script, nil, terminate, &stdout, &stderr)
 	if err != nil {
 		return "", err
 	}
@@ -94,6 +102,7 @@ func (c *Conn) remoteSHA256(ctx context.Context, path string) (string, error) {
 // then "sha256:<digest>" with the declared digest if any, else the one
 // computed while reading.
 type uploadReader struct {
+	mu       sync.Mutex // Read runs in exec's feeder, result in Upload
 	src      io.Reader
 	size     int64
 	declared string
@@ -114,7 +123,28 @@ func newUploadReader(src io.Reader, size int64, declared string) *uploadReader {
 
 func (r *uploadReader) sum() string { return hex.EncodeToString(r.h.Sum(nil)) }
 
+// result returns the digest of what was read and the source's error.
+func (r *uploadReader) result() (string, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.sum(), r.err
+}
+
+// failure returns the source's error without waiting for a Read in
+// progress (which may never return).
+func (r *uploadReader) failure() error {
+	if !r.mu.TryLock() {
+		return nil
+	}
+	defer r.mu.Unlock()
+	return r.err
+}
+
+// Read holds the lock across the source's Read: result waits for a Read
+// in progress, failure does not.
 func (r *uploadReader) Read(p []byte) (int, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
 	total := 0
 	for total < len(p) {
 		if len(r.pending) == 0 {

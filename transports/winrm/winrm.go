@@ -292,7 +292,7 @@ func (c *Conn) Run(ctx context.Context, cmd *transports.Cmd) error {
 	if err != nil {
 		return fmt.Errorf("winrm %s: %w", c.name, err)
 	}
-	code, err := c.exec(ctx, script, cmd.Stdin, callerStdin, cmd.Stdout, cmd.Stderr)
+	code, err := c.exec(ctx, script, cmd.Stdin, terminate, cmd.Stdout, cmd.Stderr)
 	if err != nil {
 		return fmt.Errorf("winrm %s: run: %w", c.name, err)
 	}
@@ -336,20 +336,21 @@ type sendError struct{ err error }
 func (e *sendError) Error() string { return "send stdin: " + e.err.Error() }
 func (e *sendError) Unwrap() error { return e.err }
 
-// stdinMode says whether exec may return while stdin is still being read.
-type stdinMode int
+// onCancel says how exec stops a command when ctx ends.
+type onCancel int
 
 const (
-	// callerStdin may block forever (an unclosed pipe); like os/exec
-	// without WaitDelay it is left behind once the command is over.
-	callerStdin stdinMode = iota
-	// ownStdin is osrun's own reader, inspected after exec returns.
-	ownStdin
+	// terminate signals the command and deletes its shell.
+	terminate onCancel = iota
+	// closeStdin ends the command's input early and lets it clean up
+	// (scripts/upload.ps1 removes its temporary file), then deletes the
+	// shell; it terminates the command if that takes too long.
+	closeStdin
 )
 
 // exec runs a PowerShell script in a new shell and returns its exit code.
 // An error means the exit code is unknown.
-func (c *Conn) exec(ctx context.Context, script string, stdin io.Reader, mode stdinMode, stdout, stderr io.Writer) (int, error) {
+func (c *Conn) exec(ctx context.Context, script string, stdin io.Reader, mode onCancel, stdout, stderr io.Writer) (int, error) {
 	if c.commandTimeout > 0 {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, c.commandTimeout)
@@ -411,16 +412,12 @@ func (c *Conn) exec(ctx context.Context, script string, stdin io.Reader, mode st
 			}
 		}
 	}()
-	// Whatever happens, the feeder is told to stop; for osrun's own
-	// readers exec also waits for it, so they can be inspected safely.
+	// Whatever happens, the feeder is told to stop. It is not waited for:
+	// it may be blocked in the caller's reader (os/exec without WaitDelay
+	// leaves it behind the same way).
 	feedErr := error(nil)
 	feedDone := false
-	defer func() {
-		close(stop)
-		if mode == ownStdin && !feedDone {
-			<-fed
-		}
-	}()
+	defer close(stop)
 
 	for {
 		select {
@@ -461,6 +458,13 @@ func (c *Conn) exec(ctx context.Context, script string, stdin io.Reader, mode st
 		case <-ctx.Done():
 			outGate.shut()
 			errGate.shut()
+			if mode == closeStdin && c.cleanup(func() {
+				_ = c.ws.send(shellID, cmdID, nil, true)
+				<-received
+				_ = c.ws.deleteShell(shellID)
+			}) {
+				return -1, ctx.Err()
+			}
 			c.abort(shellID, cmdID)
 			return -1, ctx.Err()
 		}
@@ -478,7 +482,8 @@ func (c *Conn) abort(shellID, cmdID string) {
 // cleanup runs f, waiting at most cleanupTimeout: the library's HTTP calls
 // cannot be interrupted, and a host that stopped answering must not hold
 // the caller for a full HTTP timeout.
-func (c *Conn) cleanup(f func()) {
+// It reports whether f finished.
+func (c *Conn) cleanup(f func()) bool {
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
@@ -488,7 +493,9 @@ func (c *Conn) cleanup(f func()) {
 	defer t.Stop()
 	select {
 	case <-done:
+		return true
 	case <-t.C:
+		return false
 	}
 }
 

@@ -404,3 +404,60 @@ func TestHostGoesAway(t *testing.T) {
 		t.Errorf("lost connection reported as exit status: %v", err)
 	}
 }
+
+// blockingSource yields n bytes, then blocks until the test ends.
+type blockingSource struct {
+	n       int
+	reached chan struct{}
+	block   <-chan struct{}
+}
+
+func (b *blockingSource) Read(p []byte) (int, error) {
+	if b.n == 0 {
+		close(b.reached)
+		<-b.block
+		return 0, io.ErrClosedPipe
+	}
+	k := min(len(p), b.n)
+	b.n -= k
+	return k, nil
+}
+
+// TestCancelledUploadClosesStdin: a cancelled upload ends the script's
+// input without a digest, so scripts/upload.ps1 removes its temporary file
+// itself, rather than being killed half-way through writing it.
+func TestCancelledUploadClosesStdin(t *testing.T) {
+	srv := winrmtest.NewServer(t, winrmtest.Options{Password: password})
+	c := dial(t, hostFor(t, srv, ""))
+	testDone := make(chan struct{})
+	defer close(testDone)
+	src := &blockingSource{n: 300 << 10, reached: make(chan struct{}), block: testDone}
+	ctx, cancel := context.WithCancel(t.Context())
+	done := make(chan error, 1)
+	go func() {
+		done <- c.Upload(ctx, transports.Upload{Src: src, Size: 1 << 20, Dst: `C:\osrun\f.bin`})
+	}()
+	<-src.reached
+	cancel()
+	if err := <-done; !errors.Is(err, context.Canceled) {
+		t.Fatalf("Upload = %v, want context.Canceled", err)
+	}
+	var ends, signals, deletes int
+	for _, e := range srv.Events() {
+		switch {
+		case e.Op == "Send" && e.Detail == "end":
+			ends++
+		case e.Op == "Signal":
+			signals++
+		case e.Op == "Delete":
+			deletes++
+		}
+	}
+	// The probe's shell is deleted too.
+	if ends != 1 || signals != 0 || deletes != 2 {
+		t.Errorf("%d stdin ends, %d signals, %d deletes; want 1, 0, 2: %+v", ends, signals, deletes, srv.Events())
+	}
+	if srv.OpenShells() != 0 {
+		t.Errorf("%d shells left open", srv.OpenShells())
+	}
+}
