@@ -65,6 +65,9 @@ type Config struct {
 	// AppDelay is how long each application request works (2ms), so
 	// requests are in flight when something goes wrong.
 	AppDelay time.Duration
+	// Balancer is "sim" (lab/lb, the default) or "haproxy" (the real
+	// binary, found on PATH, watched by polling its runtime API).
+	Balancer string
 }
 
 func (c *Config) defaults() error {
@@ -91,6 +94,9 @@ func (c *Config) defaults() error {
 	if c.Mix == "" {
 		c.Mix = Alternate
 	}
+	if c.Balancer == "" {
+		c.Balancer = "sim"
+	}
 	if c.FromVersion == "" {
 		c.FromVersion = "11.30.0"
 	}
@@ -98,6 +104,8 @@ func (c *Config) defaults() error {
 		c.ToVersion = "11.31.0"
 	}
 	switch {
+	case c.Balancer != "sim" && c.Balancer != "haproxy":
+		return fmt.Errorf("balancer %q: want sim or haproxy", c.Balancer)
 	case c.Mix != Alternate && c.Mix != DotNet && c.Mix != J2EE:
 		return fmt.Errorf("mix %q: want alternate, dotnet or j2ee", c.Mix)
 	case c.FrontendsPerZone < 2:
@@ -138,7 +146,7 @@ type Farm struct {
 	ownDir bool
 	fes    []*Frontend
 	byName map[string]*Frontend
-	lb     *lb.LB
+	lb     balancer
 	sc     *servicecenter.Server
 	scURL  string
 	scSrv  *http.Server
@@ -337,6 +345,15 @@ func (f *Farm) scEvent(e servicecenter.Event) {
 }
 
 func (f *Farm) startBalancer() error {
+	if f.cfg.Balancer == "haproxy" {
+		h, err := f.startHAProxy()
+		if err != nil {
+			return err
+		}
+		f.lb = h
+		f.onClose(func() { h.Close() })
+		return nil
+	}
 	var members []lb.MemberConfig
 	for _, fe := range f.fes {
 		ping := appserver.PingJava
@@ -357,7 +374,7 @@ func (f *Farm) startBalancer() error {
 	if err != nil {
 		return err
 	}
-	f.lb = l
+	f.lb = simLB{l}
 	f.onClose(func() { l.Close() })
 	return nil
 }
@@ -502,8 +519,8 @@ func (f *Farm) Frontends() []*Frontend { return append([]*Frontend(nil), f.fes..
 // Frontend returns one front-end, or nil.
 func (f *Farm) Frontend(name string) *Frontend { return f.byName[name] }
 
-// LB returns the load balancer.
-func (f *Farm) LB() *lb.LB { return f.lb }
+// URL is the balancer's address, where the traffic goes.
+func (f *Farm) URL() string { return f.lb.URL() }
 
 // ServiceCenter returns the Service Center simulator.
 func (f *Farm) ServiceCenter() *servicecenter.Server { return f.sc }

@@ -3,6 +3,8 @@ package farm_test
 import (
 	"context"
 	"fmt"
+	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -104,34 +106,63 @@ func start(t *testing.T, cfg farm.Config) *farm.Farm {
 
 var upgradePlaybook = filepath.Join("..", "..", "playbooks", "upgrade.hcl")
 
+// The balanced upgrade of 2 zones of 4 mixed front-ends under traffic: not
+// one request fails, and every front-end ends upgraded, in rotation and
+// deploying. Once with the simulated balancer, once with a real HAProxy
+// driven through the same runtime API.
 func TestBalancedUpgrade(t *testing.T) {
-	f := start(t, farm.Config{})
-	recap, ev := run(t, f, upgradePlaybook, false)
-	v := f.Verdict()
-	t.Logf("\n%s", v)
-	if recap.Outcome != runner.OutcomeSuccess {
-		t.Fatalf("outcome %s\n%s", recap.Outcome, ev)
+	for _, balancer := range []string{"sim", "haproxy"} {
+		t.Run(balancer, func(t *testing.T) {
+			if balancer == "haproxy" {
+				needHAProxy(t)
+			}
+			f := start(t, farm.Config{Balancer: balancer})
+			recap, ev := run(t, f, upgradePlaybook, false)
+			v := f.Verdict()
+			t.Logf("\n%s", v)
+			if recap.Outcome != runner.OutcomeSuccess {
+				t.Fatalf("outcome %s\n%s", recap.Outcome, ev)
+			}
+			if !v.OK() {
+				t.Errorf("verdict not OK\n%s", ev)
+			}
+			if ok, bad := v.Upgraded("11.31.0"); !ok {
+				t.Errorf("not upgraded: %v", bad)
+			}
+		})
 	}
-	if !v.OK() {
-		t.Errorf("verdict not OK\n%s", ev)
-	}
-	if ok, bad := v.Upgraded("11.31.0"); !ok {
-		t.Errorf("not upgraded: %v", bad)
+}
+
+// needHAProxy skips loudly without the binary, except in CI.
+func needHAProxy(t *testing.T) {
+	t.Helper()
+	if _, err := exec.LookPath("haproxy"); err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatal("haproxy is not installed; CI must install the Debian haproxy package")
+		}
+		t.Skip("SKIPPING THE UPGRADE BEHIND A REAL HAPROXY: haproxy is not installed (apt-get install haproxy)")
 	}
 }
 
 // Negative control: upgrading front-ends the balancer still sends traffic
 // to fails requests, and the verdict says so.
 func TestUpgradeWithoutDrainingFails(t *testing.T) {
-	f := start(t, farm.Config{})
-	recap, ev := run(t, f, filepath.Join("testdata", "upgrade_without_draining.hcl"), false)
-	v := f.Verdict()
-	t.Logf("\n%s", v)
-	if recap.Outcome != runner.OutcomeSuccess {
-		t.Fatalf("outcome %s (the installers themselves must succeed)\n%s", recap.Outcome, ev)
-	}
-	if v.OK() || v.Traffic.Failed == 0 || len(v.Traffic.Violations) == 0 {
-		t.Errorf("the lab saw no downtime: %d failed, %d violations", v.Traffic.Failed, len(v.Traffic.Violations))
+	for _, balancer := range []string{"sim", "haproxy"} {
+		t.Run(balancer, func(t *testing.T) {
+			if balancer == "haproxy" {
+				needHAProxy(t)
+			}
+			f := start(t, farm.Config{Balancer: balancer})
+			recap, ev := run(t, f, filepath.Join("testdata", "upgrade_without_draining.hcl"), false)
+			v := f.Verdict()
+			t.Logf("\n%s", v)
+			if recap.Outcome != runner.OutcomeSuccess {
+				t.Fatalf("outcome %s (the installers themselves must succeed)\n%s", recap.Outcome, ev)
+			}
+			if v.OK() || v.Traffic.Failed == 0 || len(v.Traffic.Violations) == 0 {
+				t.Errorf("the lab saw no downtime: %d failed, %d violations", v.Traffic.Failed, len(v.Traffic.Violations))
+			}
+		})
 	}
 }
 

@@ -1,9 +1,11 @@
 package farm
 
 import (
+	"context"
 	"fmt"
 	"strings"
 	"text/tabwriter"
+	"time"
 
 	"github.com/osrun/osrun/lab/traffic"
 )
@@ -110,9 +112,9 @@ func (f *Farm) Verdict() Verdict {
 		r := FrontendResult{Name: fe.Name, Zone: fe.Zone, Stack: fe.Stack, Controller: fe.Controller, Before: fe.before, After: fe.Version()}
 		st := fe.App.State()
 		r.Serving, r.Down, r.Broken = st.Version, st.Down, st.Broken
-		if m, ok := f.lb.Member(fe.Name); ok {
-			r.LB, r.InRotation = m.Detail, m.InRotation()
-		}
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		r.LB, r.InRotation = f.lb.member(ctx, fe.Name)
+		cancel()
 		if s, ok := f.sc.Frontend(fe.Name); ok {
 			r.DeploymentEnabled, r.DeployerRunning, r.SC = s.DeploymentEnabled, s.DeployerRunning, s.String()
 		}
