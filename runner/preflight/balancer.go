@@ -120,6 +120,8 @@ func (c *checker) judgeBalancers(pools map[string]*pool) {
 			switch {
 			case !m.Found:
 				c.problem(CheckLoadBalancer, h, "", "not in the pool", fmt.Errorf("%s has no member %q (set member in the host block to the balancer's name for it)", p.name, m.Name))
+			case c.opts.Resuming && m.State != string(member.Enabled):
+				c.note(CheckLoadBalancer, h, "", "out of rotation, as the interrupted run may have left it", fmt.Errorf("member %s of %s is %s (%s)", m.Name, p.name, m.State, m.Detail))
 			case !m.Healthy:
 				c.problem(CheckLoadBalancer, h, "", "unhealthy", fmt.Errorf("member %s of %s is %s (%s) and its health check does not pass", m.Name, p.name, m.State, m.Detail))
 			case m.State != string(member.Enabled):
@@ -138,6 +140,11 @@ func (c *checker) judgeCapacity(zr *ZoneReport) {
 		return
 	}
 	zr.Capacity = float64(zr.LoadedInRotation) / float64(zr.InRotation)
+	if c.opts.Resuming {
+		// Mid-procedure the loaded set may rightly be drained while the
+		// upgraded updating set serves; the zone serving is what counts.
+		return
+	}
 	// A tiny tolerance: 1 of 2 is exactly 0.5 and must pass a 0.5 minimum
 	// whatever the float rounding of a configured value.
 	if zr.Capacity+1e-9 < c.opts.MinCapacity {

@@ -32,6 +32,10 @@
 // capacity is still computed over all of its front-ends, since the
 // balancer serves them all.
 //
+// With Options.Resuming (a run continuing an interrupted one) front-ends
+// out of rotation are expected, so they are noted, and only a zone with
+// no front-end in rotation fails the capacity check.
+//
 // The Report lists each host (reachable, version, balancer state,
 // deployment), each zone's capacity, each installer file, the Problems
 // (any one fails the preflight: Report.OK) and Notes (what could not be

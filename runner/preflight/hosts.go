@@ -49,7 +49,7 @@ func (c *checker) checkHost(ctx context.Context, h *inventory.Host, w installer.
 	case err != nil:
 		c.problem(CheckVersion, h, "", "cannot read the installed version", err)
 	case inst.Version == "" && inst.Raw == "":
-		c.problem(CheckVersion, h, "", "no Platform Server installed", fmt.Errorf("the installer module only upgrades"))
+		c.problem(CheckVersion, h, "", "no Platform Server installed", fmt.Errorf("no version in the registry or in version.txt under install_dir%s; the installer module only upgrades", dirHint(w)))
 	case inst.Version == "":
 		c.problem(CheckVersion, h, "", "cannot read the installed version", fmt.Errorf("the host reports %q", inst.Raw))
 	default:
@@ -59,6 +59,13 @@ func (c *checker) checkHost(ctx context.Context, h *inventory.Host, w installer.
 		}
 	}
 	c.progress(fmt.Sprintf("%s: reachable, Platform Server %s", h.Name, dash(hr.Version)))
+}
+
+func dirHint(w installer.Where) string {
+	if w.InstallDir == "" {
+		return " (the default; set install_dir on the installer task if it is elsewhere)"
+	}
+	return " " + w.InstallDir
 }
 
 func truncate(s string, n int) string {

@@ -81,6 +81,37 @@ func TestRunOptions(t *testing.T) {
 			problems: []string{"load_balancer fe05 unhealthy"},
 		},
 		{
+			name: "a resumed run may find front-ends out of rotation",
+			change: func(t *testing.T, tf *testFarm) {
+				tf.opts.Resuming = true
+				for _, m := range []string{"fe06", "fe07"} { // porto's loaded set, drained and disabled
+					if err := tf.lb.SetAdmin(m, lb.Maint); err != nil {
+						t.Fatal(err)
+					}
+				}
+			},
+			wantHosts: names(hostZones), wantZones: []string{"lisbon", "porto"},
+			notes: []string{"load_balancer fe06 out of rotation, as the interrupted run may have left it",
+				"load_balancer fe07 out of rotation, as the interrupted run may have left it"},
+		},
+		{
+			name: "a resumed run still needs a front-end in rotation",
+			change: func(t *testing.T, tf *testFarm) {
+				tf.opts.Resuming = true
+				for _, m := range []string{"fe04", "fe05", "fe06", "fe07"} {
+					if err := tf.lb.SetAdmin(m, lb.Maint); err != nil {
+						t.Fatal(err)
+					}
+				}
+			},
+			wantHosts: names(hostZones), wantZones: []string{"lisbon", "porto"},
+			problems: []string{"capacity porto no front-end in rotation"},
+			notes: []string{"load_balancer fe04 out of rotation, as the interrupted run may have left it",
+				"load_balancer fe05 out of rotation, as the interrupted run may have left it",
+				"load_balancer fe06 out of rotation, as the interrupted run may have left it",
+				"load_balancer fe07 out of rotation, as the interrupted run may have left it"},
+		},
+		{
 			name: "split broken after loading",
 			change: func(_ *testing.T, tf *testFarm) {
 				tf.inv.Split.Loaded = slices.DeleteFunc(slices.Clone(tf.inv.Split.Loaded), func(h *inventory.Host) bool { return h.Name == "fe03" })

@@ -54,6 +54,11 @@ type Options struct {
 	ReadVersion VersionReader
 	// Timeout bounds each check; 0 means DefaultTimeout.
 	Timeout time.Duration
+	// Resuming says the run continues an interrupted one, which may have
+	// left front-ends out of rotation on purpose: a member that is not
+	// enabled is then a note whatever its health, and only a zone with no
+	// front-end in rotation fails the capacity check.
+	Resuming bool
 }
 
 // Run checks that the farm is ready for pb (which may be nil: then no
