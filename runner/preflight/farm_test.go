@@ -1,7 +1,6 @@
 package preflight_test
 
 import (
-	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
@@ -25,8 +24,8 @@ import (
 	"github.com/osrun/osrun/runner"
 	"github.com/osrun/osrun/runner/playbook"
 	"github.com/osrun/osrun/runner/preflight"
-	"github.com/osrun/osrun/transports"
 	"github.com/osrun/osrun/transports/local"
+	"github.com/osrun/osrun/transports/ssh"
 )
 
 // faults are what a test farm gets wrong; the zero value is a farm ready
@@ -185,8 +184,12 @@ zone "porto" {}
 		if h.name == "ctl01" {
 			roles = `["controller", "frontend"]`
 		}
+		extra := ""
 		if f.unreachable && h.name == "fe03" {
+			// A real SSH dial to a port nothing listens on.
 			transport = "ssh"
+			_, port, _ := net.SplitHostPort(strings.TrimPrefix(closedURL(t), "http://"))
+			extra = fmt.Sprintf("ssh {\n    port = %s\n    user = \"osadmin\"\n    private_key = %q\n    use_agent = false\n    host_key_checking = \"off\"\n  }\n", port, filepath.Join(dir, "id_ed25519"))
 		}
 		if f.notInPool && h.name == "fe02" {
 			member = "fe02-old"
@@ -199,8 +202,8 @@ zone "porto" {}
   roles     = %s
   member    = %q
   vars      = { home = %q }
-}
-`, h.name, stack, transport, h.zone, roles, member, filepath.Join(dir, h.name))
+  %s}
+`, h.name, stack, transport, h.zone, roles, member, filepath.Join(dir, h.name), extra)
 	}
 	parser := hclparse.NewParser()
 	var diags interface{ Error() string }
@@ -245,9 +248,7 @@ wave "front_ends" {
 	tf.opts = preflight.Options{
 		Dialers: map[string]runner.Dialer{
 			"local": local.Dialer{},
-			"ssh": runner.DialerFunc(func(ctx context.Context, h *inventory.Host) (transports.Conn, error) {
-				return nil, fmt.Errorf("dial tcp %s:22: connect: connection refused: %w", h.Address, transports.ErrUnreachable)
-			}),
+			"ssh":   ssh.Dialer{Options: ssh.Options{Warn: func(string) {}}},
 		},
 		Timeout: 20 * time.Second,
 	}

@@ -82,6 +82,12 @@ func TestRun(t *testing.T) {
 			if !slices.Equal(got, want) {
 				t.Errorf("problems:\n  %s\nwant:\n  %s", strings.Join(got, "\n  "), strings.Join(want, "\n  "))
 			}
+			for _, p := range r.Problems {
+				// The SSH transport's own message: the dial was really refused.
+				if p.Check == preflight.CheckReach && !strings.Contains(p.Why, "connection refused") {
+					t.Errorf("unreachable for another reason: %s", p)
+				}
+			}
 			if r.OK() != (len(want) == 0) {
 				t.Errorf("OK() = %v with %d problems", r.OK(), len(r.Problems))
 			}
