@@ -3,6 +3,7 @@ package preflight_test
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -94,6 +95,13 @@ func TestRun(t *testing.T) {
 			var text bytes.Buffer
 			if _, err := r.WriteTo(&text); err != nil {
 				t.Fatal(err)
+			}
+			verdict := "preflight passed"
+			if len(want) > 0 {
+				verdict = fmt.Sprintf("preflight failed: %d problem", len(want))
+			}
+			if !strings.Contains(text.String(), verdict) {
+				t.Errorf("the text report does not say %q", verdict)
 			}
 			if t.Failed() {
 				t.Log(text.String())
