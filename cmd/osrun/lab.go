@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"maps"
+	"os"
 	"slices"
 	"time"
 
@@ -18,6 +19,7 @@ var labFlags = []cli.Flag{
 	&cli.IntFlag{Name: "lab-zones", Value: 2, Usage: "zones in the lab farm"},
 	&cli.IntFlag{Name: "lab-frontends", Value: 4, Usage: "front-ends per zone in the lab farm, .NET and J2EE in turn"},
 	&cli.StringFlag{Name: "lab-lb", Value: "sim", Usage: "the lab's load balancer: sim (built in, speaks HAProxy's runtime API) or haproxy (the real binary, from PATH)"},
+	&cli.StringFlag{Name: "lab-dir", Usage: "keep the lab's inventory, secrets, journal, logs and host sandboxes in `DIR` (default: a temporary directory removed at the end)"},
 	&cli.StringSliceFlag{Name: "lab-fail-installer", Usage: "make the installer fail on these lab `HOSTS`, to rehearse a failed upgrade"},
 }
 
@@ -43,7 +45,7 @@ func applyLab(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	cfg := farm.Config{Zones: c.Int("lab-zones"), FrontendsPerZone: c.Int("lab-frontends"), ToVersion: given["target_version"], Balancer: c.String("lab-lb")}
+	cfg := farm.Config{Zones: c.Int("lab-zones"), FrontendsPerZone: c.Int("lab-frontends"), ToVersion: given["target_version"], Balancer: c.String("lab-lb"), Dir: c.String("lab-dir")}
 	if cfg.Zones < 1 {
 		return &configError{msg: "--lab-zones must be at least 1"}
 	}
@@ -53,6 +55,14 @@ func applyLab(c *cli.Context) error {
 	out := c.App.Writer
 	if c.String("output") != "text" {
 		out = c.App.ErrWriter // keep stdout machine-readable
+	}
+	if cfg.Dir != "" {
+		if err := os.MkdirAll(cfg.Dir, 0o700); err != nil {
+			return &configError{msg: "--lab-dir: " + err.Error()}
+		}
+		if entries, _ := os.ReadDir(cfg.Dir); len(entries) > 0 {
+			return &configError{msg: fmt.Sprintf("--lab-dir %s is not empty: give a new directory", cfg.Dir)}
+		}
 	}
 	f, err := farm.Start(c.Context, cfg)
 	if err != nil {

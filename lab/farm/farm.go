@@ -163,42 +163,45 @@ type Farm struct {
 
 // Start builds the farm, writes its inventory and starts the load; ctx
 // bounds the load (Close stops everything either way).
-func Start(ctx context.Context, cfg Config) (f *Farm, err error) {
+func Start(ctx context.Context, cfg Config) (*Farm, error) {
 	if err := cfg.defaults(); err != nil {
 		return nil, fmt.Errorf("lab farm: %w", err)
 	}
-	f = &Farm{cfg: cfg, byName: map[string]*Frontend{}, mon: traffic.NewMonitor(0)}
-	defer func() {
-		if err != nil {
-			f.Close()
-			f = nil
-		}
-	}()
-	if f.dir = cfg.Dir; f.dir == "" {
+	f := &Farm{cfg: cfg, byName: map[string]*Frontend{}, mon: traffic.NewMonitor(0)}
+	if err := f.start(ctx); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("lab farm: %w", err)
+	}
+	return f, nil
+}
+
+func (f *Farm) start(ctx context.Context) error {
+	var err error
+	if f.dir = f.cfg.Dir; f.dir == "" {
 		if f.dir, err = os.MkdirTemp("", "osrun-lab-"); err != nil {
-			return nil, fmt.Errorf("lab farm: %w", err)
+			return err
 		}
 		f.ownDir = true
 	}
 	if f.dir, err = filepath.Abs(f.dir); err != nil {
-		return nil, fmt.Errorf("lab farm: %w", err)
+		return err
 	}
 	if err := f.startApps(); err != nil {
-		return nil, fmt.Errorf("lab farm: %w", err)
+		return err
 	}
 	if err := f.startServiceCenter(); err != nil {
-		return nil, fmt.Errorf("lab farm: service center: %w", err)
+		return fmt.Errorf("service center: %w", err)
 	}
 	if err := f.startBalancer(); err != nil {
-		return nil, fmt.Errorf("lab farm: %w", err)
+		return err
 	}
 	if err := f.startHosts(); err != nil {
-		return nil, fmt.Errorf("lab farm: %w", err)
+		return err
 	}
 	if err := f.startLoad(ctx); err != nil {
-		return nil, fmt.Errorf("lab farm: traffic: %w", err)
+		return fmt.Errorf("traffic: %w", err)
 	}
-	return f, nil
+	return nil
 }
 
 func (f *Farm) onClose(fn func()) {
