@@ -237,3 +237,23 @@ func TestFailingOutputWriter(t *testing.T) {
 		t.Fatalf("Run = %v, want the writer's error", err)
 	}
 }
+
+// TestUploadRemoteDigestMismatch: when the host computes another digest
+// than the one sent (here a lying openssl), the file is not installed.
+func TestUploadRemoteDigestMismatch(t *testing.T) {
+	bin := t.TempDir()
+	liar := "#!/bin/sh\ncat >/dev/null; echo '" + strings.Repeat("0", 64) + " *stdin'\n"
+	if err := os.WriteFile(bin+"/openssl", []byte(liar), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	_, f := inProcess(t, serverConfig{env: []string{"PATH=" + bin + ":" + os.Getenv("PATH")}})
+	c := f.dial(t)
+	dir := t.TempDir()
+	err := c.Upload(t.Context(), transports.Upload{Src: strings.NewReader("content"), Dst: dir + "/f", Mode: 0o644})
+	if err == nil || !strings.Contains(err.Error(), "checksum mismatch after transfer") {
+		t.Fatalf("Upload = %v, want a checksum mismatch", err)
+	}
+	if entries, _ := os.ReadDir(dir); len(entries) != 0 {
+		t.Errorf("left behind: %v", entries)
+	}
+}

@@ -64,15 +64,20 @@ func (c *Conn) upload(ctx context.Context, u transports.Upload) error {
 	}
 	src := &countingReader{r: u.Src, h: sha256.New(), size: size}
 	err := c.send(ctx, src, tmp)
-	var remote bytes.Buffer
+	var local string
 	if err == nil {
-		err = c.Run(ctx, &transports.Cmd{Command: sha256Command(tmp), Stdout: &remote})
+		local, err = checkSource(src, u)
 	}
 	if err == nil {
-		err = verify(src, u, strings.TrimSpace(remote.String()))
-	}
-	if err == nil {
-		err = c.Run(ctx, &transports.Cmd{Command: fmt.Sprintf("chmod %s %s && mv -f %s %s", m, Quote(tmp), Quote(tmp), dst)})
+		// One command checks the digest on the host and, only if it
+		// matches, gives the file its mode and its name.
+		var out bytes.Buffer
+		commit := fmt.Sprintf("h=$(%s) && if [ \"$h\" = %s ]; then chmod %s %s && mv -f %s %s; else echo \"mismatch $h\"; exit 1; fi",
+			sha256Command(tmp), Quote(local), m, Quote(tmp), Quote(tmp), dst)
+		err = c.Run(ctx, &transports.Cmd{Command: commit, Stdout: &out})
+		if remote, ok := strings.CutPrefix(strings.TrimSpace(out.String()), "mismatch "); ok {
+			err = fmt.Errorf("checksum mismatch after transfer: host computed %q, sent %s", remote, local)
+		}
 	}
 	if err != nil {
 		// ctx may be why we failed: clean up on our own, bounded, time.
@@ -156,21 +161,21 @@ func (c *Conn) sendSFTP(ctx context.Context, src *countingReader, tmp string) er
 	}
 }
 
-func verify(src *countingReader, u transports.Upload, remote string) error {
+// checkSource returns the digest of what was sent, or why the source
+// cannot be trusted.
+func checkSource(src *countingReader, u transports.Upload) (string, error) {
 	src.mu.Lock()
 	defer src.mu.Unlock()
 	local := hex.EncodeToString(src.h.Sum(nil))
 	switch {
 	case src.err != nil:
-		return fmt.Errorf("read source: %w", src.err)
+		return "", fmt.Errorf("read source: %w", src.err)
 	case u.Size > 0 && src.n != u.Size:
-		return fmt.Errorf("source gave %d bytes, want %d", src.n, u.Size)
+		return "", fmt.Errorf("source gave %d bytes, want %d", src.n, u.Size)
 	case u.SHA256 != "" && !strings.EqualFold(local, u.SHA256):
-		return fmt.Errorf("source content has sha256 %s, want %s", local, u.SHA256)
-	case remote != local:
-		return fmt.Errorf("checksum mismatch after transfer: host computed %q, sent %s", remote, local)
+		return "", fmt.Errorf("source content has sha256 %s, want %s", local, u.SHA256)
 	}
-	return nil
+	return local, nil
 }
 
 // countingReader hashes and counts what passes through it, and remembers
