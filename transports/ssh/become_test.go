@@ -196,6 +196,14 @@ func TestBecomeRealSudo(t *testing.T) {
 		}
 		return out.String(), err
 	}
+	t.Run("sudo -n as root", func(t *testing.T) {
+		// root needs no password: the sudo -n path with the real sudo.
+		c := d.fixture(t, "fe01").dial(t)
+		out, err := run(t, c, t.Context(), "id -u; cat", "in\n")
+		if err != nil || out != "0\nin\n" {
+			t.Fatalf("Run = %q, %v", out, err)
+		}
+	})
 	t.Run("no password", func(t *testing.T) {
 		c := f.dial(t)
 		_, err := run(t, c, t.Context(), "id -u", "")

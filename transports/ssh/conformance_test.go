@@ -79,7 +79,16 @@ func inProcess(t *testing.T, sc serverConfig) (*testServer, fixture) {
 
 func TestConformanceInProcess(t *testing.T) {
 	_, f := inProcess(t, serverConfig{})
-	transporttest.Run(t, func(t *testing.T) transports.Conn { return f.dial(t) })
+	// Through Dialer, as the runner opens connections.
+	d := Dialer{Options: f.opts}
+	transporttest.Run(t, func(t *testing.T) transports.Conn {
+		c, err := d.Dial(t.Context(), f.host)
+		if err != nil {
+			t.Fatalf("Dial: %v", err)
+		}
+		t.Cleanup(func() { c.Close() })
+		return c
+	})
 }
 
 func TestConformanceOpenSSH(t *testing.T) {

@@ -59,6 +59,33 @@ func TestJumpHost(t *testing.T) {
 	})
 }
 
+// TestTwoJumpHosts chains two bastions.
+func TestTwoJumpHosts(t *testing.T) {
+	j1, j2 := startSSHD(t, sshdConfig{}), startSSHD(t, sshdConfig{})
+	target := startSSHD(t, sshdConfig{})
+	f := target.fixture(t, "fe01")
+	kh := f.host.SSH.KnownHosts[0]
+	fh, err := os.OpenFile(kh, os.O_APPEND|os.O_WRONLY, 0o600)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, j := range []*sshd{j1, j2} {
+		jh, jp, _ := net.SplitHostPort(j.addr)
+		port, _ := strconv.Atoi(jp)
+		f.host.SSH.Jump = append(f.host.SSH.Jump, inventory.JumpHost{Address: jh, Port: port, PrivateKey: j.keyFile})
+		fh.WriteString(knownhosts.Line([]string{knownhosts.Normalize(j.addr)}, j.HostKey) + "\n")
+	}
+	fh.Close()
+	c := f.dial(t)
+	var out bytes.Buffer
+	if err := c.Run(t.Context(), &transports.Cmd{Command: "echo hop hop", Stdout: &out}); err != nil || out.String() != "hop hop\n" {
+		t.Fatalf("Run = %v, stdout %q", err, out.String())
+	}
+	if len(c.clients) != 3 {
+		t.Errorf("%d SSH connections in the chain, want 3", len(c.clients))
+	}
+}
+
 // TestConnectionLostOpenSSH: the sshd serving the connection dies
 // mid-command; Run reports ErrConnectionLost, and the next Run reconnects.
 func TestConnectionLostOpenSSH(t *testing.T) {

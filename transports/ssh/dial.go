@@ -104,7 +104,7 @@ func (e *unreachableError) Unwrap() []error {
 
 // hop is one SSH server on the way to the host, the host itself last.
 type hop struct {
-	label  string // "fe03 (10.0.0.3:22)" or "fe03 via jump 10.0.0.1:22"
+	label  string // "fe03 (10.0.0.3:22)" or "fe03 via jump host 1 10.0.0.1:22"
 	addr   string
 	user   string
 	auth   authConfig
@@ -133,7 +133,7 @@ func (c *Conn) hops() ([]hop, error) {
 	if target.user == "" {
 		u, err := user.Current()
 		if err != nil {
-			return nil, fmt.Errorf("ssh %s: no user configured and the local user is unknown: %w", target.label, err)
+			return nil, &unreachableError{msg: fmt.Sprintf("ssh %s: no user configured and the local user is unknown: %v", target.label, err), cause: err}
 		}
 		target.user = u.Username
 	}
