@@ -215,6 +215,15 @@ func (w *wsman) deleteShell(shellID string) error {
 	return err
 }
 
+// writeError is the caller's writer failing, not the connection.
+type writeError struct {
+	stream string
+	err    error
+}
+
+func (e *writeError) Error() string { return "write " + e.stream + ": " + e.err.Error() }
+func (e *writeError) Unwrap() error { return e.err }
+
 type receiveXML struct {
 	Streams []struct {
 		Name      string `xml:"Name,attr"`
@@ -264,7 +273,7 @@ func (w *wsman) receive(shellID, commandID string, stdout, stderr io.Writer) (do
 			_, err = stderr.Write(data)
 		}
 		if err != nil {
-			return false, 0, fmt.Errorf("write %s: %w", s.Name, err)
+			return false, 0, &writeError{s.Name, err}
 		}
 	}
 	if r.State == nil || r.State.State != stateDone {

@@ -280,7 +280,9 @@ func (c *Conn) usable(ctx context.Context) error {
 
 type runData struct{ Script string }
 
-// Run implements transports.Conn. The script runs inside scripts/run.ps1.
+// Run implements transports.Conn. The script runs inside scripts/run.ps1,
+// after its preamble, so it cannot start with a param() block. A writer
+// that fails stops the command.
 func (c *Conn) Run(ctx context.Context, cmd *transports.Cmd) error {
 	if err := c.usable(ctx); err != nil {
 		return fmt.Errorf("winrm %s: run: %w", c.name, err)
@@ -422,6 +424,11 @@ func (c *Conn) exec(ctx context.Context, script string, stdin io.Reader, mode on
 	for {
 		select {
 		case r := <-received:
+			var we *writeError
+			if errors.As(r.err, &we) {
+				c.abort(shellID, cmdID)
+				return -1, we
+			}
 			if r.err != nil {
 				c.cleanup(func() { _ = c.ws.deleteShell(shellID) })
 				return -1, fmt.Errorf("receive output: %w: %w", transports.ErrConnectionLost, describe(r.err))

@@ -461,3 +461,35 @@ func TestCancelledUploadClosesStdin(t *testing.T) {
 		t.Errorf("%d shells left open", srv.OpenShells())
 	}
 }
+
+// TestOldServerEnvelopeLimit: Windows Server 2008 R2 accepts requests of at
+// most 150 KiB; stdin must be sent in pieces that fit.
+func TestOldServerEnvelopeLimit(t *testing.T) {
+	srv := winrmtest.NewServer(t, winrmtest.Options{Password: password, MaxEnvelopeSize: 150 << 10})
+	c := dial(t, hostFor(t, srv, ""))
+	data := bytes.Repeat([]byte("0123456789"), 100_000)
+	if err := c.Upload(t.Context(), transports.Upload{Src: bytes.NewReader(data), Size: int64(len(data)), Dst: `C:\osrun\big.bin`}); err != nil {
+		t.Fatalf("Upload: %v", err)
+	}
+	for _, e := range srv.Events() {
+		if e.Detail == "w:EncodingLimit" {
+			t.Fatal("a request exceeded the server's MaxEnvelopeSize")
+		}
+	}
+}
+
+type failingWriter struct{}
+
+func (failingWriter) Write([]byte) (int, error) { return 0, errors.New("disk full") }
+
+func TestFailingWriterStopsCommand(t *testing.T) {
+	srv := winrmtest.NewServer(t, winrmtest.Options{Password: password})
+	c := dial(t, hostFor(t, srv, ""))
+	err := c.Run(t.Context(), &transports.Cmd{Command: transporttest.PSLarge(1000), Stdout: failingWriter{}})
+	if err == nil || !strings.Contains(err.Error(), "write stdout: disk full") || errors.Is(err, transports.ErrConnectionLost) {
+		t.Fatalf("Run = %v, want the writer's error", err)
+	}
+	if srv.OpenShells() != 0 {
+		t.Errorf("%d shells left open", srv.OpenShells())
+	}
+}

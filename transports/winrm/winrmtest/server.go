@@ -67,6 +67,10 @@ type Options struct {
 	// MaxCommandLine is the longest command line accepted (cmd.exe's limit,
 	// 8191, by default); longer ones fault as Windows does.
 	MaxCommandLine int
+	// MaxEnvelopeSize is the largest request accepted, in bytes
+	// (MaxEnvelopeSizekb × 1024): 512000 by default as on Windows Server
+	// 2012 and later; 153600 reproduces 2008 R2.
+	MaxEnvelopeSize int
 	// MaxOperationTimeout caps the OperationTimeout a client may ask for.
 	MaxOperationTimeout time.Duration
 	// Handler runs commands; nil means a Host with no scripts.
@@ -142,6 +146,9 @@ func Start(opts Options) (*Server, error) {
 	}
 	if opts.MaxCommandLine <= 0 {
 		opts.MaxCommandLine = 8191
+	}
+	if opts.MaxEnvelopeSize <= 0 {
+		opts.MaxEnvelopeSize = 500 << 10
 	}
 	if opts.MaxOperationTimeout <= 0 {
 		opts.MaxOperationTimeout = 60 * time.Second
@@ -388,8 +395,14 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		_, _ = io.Copy(io.Discard, r.Body)
 		return
 	}
-	body, err := io.ReadAll(io.LimitReader(r.Body, 16<<20))
+	body, err := io.ReadAll(io.LimitReader(r.Body, int64(s.opts.MaxEnvelopeSize)+1))
 	if err != nil {
+		return
+	}
+	if len(body) > s.opts.MaxEnvelopeSize {
+		s.record(Event{Op: "?", Detail: "w:EncodingLimit", Fault: true})
+		writeFault(w, "", Fault{Subcode: "w:EncodingLimit", Code: 2150858780,
+			Message: "The WS-Management service cannot process the request because the request packet is larger than the maximum envelope size."})
 		return
 	}
 	env, err := parseEnvelope(body)

@@ -144,6 +144,8 @@ func TestRawResponses(t *testing.T) {
 		{name: "empty command", body: lib.NewExecuteCommandRequest(srv.URL, "SHELL", " ", nil, params).String(),
 			status: 500, wantBody: "w:InvalidParameter"},
 		{name: "not soap", body: "hello", status: 500, wantBody: "w:SchemaValidationError"},
+		{name: "over MaxEnvelopeSize", body: lib.NewSendInputRequest(srv.URL, "SHELL", "CMD", make([]byte, 400<<10), false, params).String(),
+			status: 500, wantBody: "w:EncodingLimit"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			body := strings.ReplaceAll(tc.body, ">SHELL<", ">"+shellID(t, srv, shell)+"<")
