@@ -8,8 +8,9 @@
 // by the farm's CA) for .NET front-ends, a simulated Linux server
 // (lab/linux, SSH with a generated host key recorded in the farm's
 // known_hosts) for J2EE ones. In front of them run the load balancer
-// (lab/lb, with the HAProxy runtime API the haproxy driver speaks) and the
-// Service Center simulator (lab/servicecenter) on loopback HTTP. Start
+// (lab/lb, with the HAProxy runtime API the haproxy driver speaks, or with
+// Config.Balancer "haproxy" the real HAProxy binary configured alike) and
+// the Service Center simulator (lab/servicecenter) on loopback HTTP. Start
 // wires what each part does to the others:
 //
 //   - an installer running on a host takes its application server down,
