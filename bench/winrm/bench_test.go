@@ -65,13 +65,16 @@ func (c *counter) dial(network, addr string) (net.Conn, error) {
 
 // server is the same fake for both methods: winrmtest's simulated host,
 // taught the baseline's cmd.exe "echo >>" and restore script.
-func server(tb testing.TB) (*winrmtest.Server, *baselineHost) {
+func server(tb testing.TB, latency time.Duration) (*winrmtest.Server, *baselineHost) {
 	tb.Helper()
 	h := &baselineHost{Host: winrmtest.NewHost()}
 	h.HandleMatch(func(s string) bool { return strings.Contains(s, restoreMarker) }, h.restore)
-	srv := winrmtest.NewServer(tb, winrmtest.Options{Password: password, Handler: h})
+	srv := winrmtest.NewServer(tb, winrmtest.Options{Password: password, Handler: h, Latency: latency})
 	return srv, h
 }
+
+// latencies: the loopback, and a LAN-like 1 ms per request.
+var latencies = []time.Duration{0, time.Millisecond}
 
 func payload(tb testing.TB) ([]byte, string) {
 	b := make([]byte, payloadSize)
@@ -84,39 +87,41 @@ func payload(tb testing.TB) ([]byte, string) {
 
 func BenchmarkUpload(b *testing.B) {
 	data, sum := payload(b)
-	b.Run("osrun-stdin-stream", func(b *testing.B) {
-		srv, host := server(b)
-		var wire counter
-		conn := dialOsrun(b, srv, &wire)
-		wire.n.Store(0)
-		before := len(srv.Events())
-		b.SetBytes(payloadSize)
-		b.ResetTimer()
-		for i := 0; i < b.N; i++ {
-			if err := conn.Upload(b.Context(), transports.Upload{Src: bytes.NewReader(data), Size: payloadSize, Dst: dst}); err != nil {
-				b.Fatal(err)
+	for _, lat := range latencies {
+		b.Run(fmt.Sprintf("latency=%v/osrun-stdin-stream", lat), func(b *testing.B) {
+			srv, host := server(b, lat)
+			var wire counter
+			conn := dialOsrun(b, srv, &wire)
+			wire.n.Store(0)
+			before := len(srv.Events())
+			b.SetBytes(payloadSize)
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				if err := conn.Upload(b.Context(), transports.Upload{Src: bytes.NewReader(data), Size: payloadSize, Dst: dst}); err != nil {
+					b.Fatal(err)
+				}
 			}
-		}
-		b.StopTimer()
-		check(b, host, sum)
-		report(b, srv, &wire, before)
-	})
-	b.Run("winrmcp-chunked-echo", func(b *testing.B) {
-		srv, host := server(b)
-		var wire counter
-		c := baselineClient(b, srv, &wire)
-		before := len(srv.Events())
-		b.SetBytes(payloadSize)
-		b.ResetTimer()
-		for i := 0; i < b.N; i++ {
-			if err := chunkedUpload(c, data, dst); err != nil {
-				b.Fatal(err)
+			b.StopTimer()
+			check(b, host, sum)
+			report(b, srv, &wire, before)
+		})
+		b.Run(fmt.Sprintf("latency=%v/winrmcp-chunked-echo", lat), func(b *testing.B) {
+			srv, host := server(b, lat)
+			var wire counter
+			c := baselineClient(b, srv, &wire)
+			before := len(srv.Events())
+			b.SetBytes(payloadSize)
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				if err := chunkedUpload(c, data, dst); err != nil {
+					b.Fatal(err)
+				}
 			}
-		}
-		b.StopTimer()
-		check(b, host, sum)
-		report(b, srv, &wire, before)
-	})
+			b.StopTimer()
+			check(b, host, sum)
+			report(b, srv, &wire, before)
+		})
+	}
 }
 
 // report adds the bytes on the wire per payload byte and the WS-Man
@@ -128,7 +133,7 @@ func report(b *testing.B, srv *winrmtest.Server, wire *counter, before int) {
 
 // TestBaselineCorrect keeps the baseline honest: it must deliver the file.
 func TestBaselineCorrect(t *testing.T) {
-	srv, host := server(t)
+	srv, host := server(t, 0)
 	data := []byte(strings.Repeat("osrun ", 5000))
 	sum := sha256.Sum256(data)
 	var wire counter

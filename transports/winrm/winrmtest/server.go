@@ -73,6 +73,9 @@ type Options struct {
 	MaxEnvelopeSize int
 	// MaxOperationTimeout caps the OperationTimeout a client may ask for.
 	MaxOperationTimeout time.Duration
+	// Latency delays every answer, to model a network round trip (the
+	// loopback has none, which flatters chatty clients).
+	Latency time.Duration
 	// Handler runs commands; nil means a Host with no scripts.
 	Handler Handler
 }
@@ -390,6 +393,15 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	if r.Method != http.MethodPost {
 		w.WriteHeader(http.StatusMethodNotAllowed)
 		return
+	}
+	if s.opts.Latency > 0 {
+		t := time.NewTimer(s.opts.Latency)
+		select {
+		case <-t.C:
+		case <-r.Context().Done():
+			t.Stop()
+			return
+		}
 	}
 	if !s.authenticate(w, r) {
 		_, _ = io.Copy(io.Discard, r.Body)
