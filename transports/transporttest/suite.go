@@ -317,18 +317,14 @@ func (s *suite) testUpload(t *testing.T) {
 	t.Run("CancelLeavesNothing", func(t *testing.T) {
 		c, d := s.conn(t)
 		dir := remoteDir(t, c, d)
-		// The source gives 1 MiB, then blocks until the test ends.
-		pr, pw := io.Pipe()
-		defer pw.Close()
-		go func() {
-			pw.Write(randomBytes(t, 1<<20))
-		}()
-		src := &watchReader{r: pr, after: 1 << 20, reached: make(chan struct{})}
+		// A source that never ends, like a huge file: only the cancel
+		// can stop the upload.
+		src := &watchReader{r: endless{}, after: 1 << 20, reached: make(chan struct{})}
 		ctx, cancel := context.WithCancel(t.Context())
 		defer cancel()
 		done := make(chan error, 1)
 		go func() {
-			done <- c.Upload(ctx, transports.Upload{Src: src, Size: 2 << 20, Dst: d.Join(dir, "f"), Mode: 0o644})
+			done <- c.Upload(ctx, transports.Upload{Src: src, Dst: d.Join(dir, "f"), Mode: 0o644})
 		}()
 		select {
 		case <-src.reached:
@@ -364,6 +360,16 @@ func (s *suite) testUpload(t *testing.T) {
 			t.Errorf("after a failed upload: %v", err)
 		}
 	})
+}
+
+// endless reads as an infinite stream of 'x'.
+type endless struct{}
+
+func (endless) Read(p []byte) (int, error) {
+	for i := range p {
+		p[i] = 'x'
+	}
+	return len(p), nil
 }
 
 // watchReader closes reached once after bytes were read.
