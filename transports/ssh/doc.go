@@ -20,4 +20,16 @@
 //
 // Commands run through the login shell of the remote user, which must be a
 // POSIX shell; the command itself always runs under /bin/sh -c.
+//
+// Defaults for zero inventory settings: port 22, the local user name,
+// ~/.ssh/known_hosts (Options.KnownHosts), strict host key checking, a
+// 30 s dial timeout, a keepalive every 15 s (a negative Keepalive turns it
+// off), no command timeout. Authentication tries the configured key file
+// and the ssh-agent keys, then the password; ~/.ssh/id_* files are not
+// tried unless configured.
+//
+// Uploads use SFTP when the server offers it, else they stream into cat;
+// both end with one command that checks the SHA-256 on the host and only
+// then renames the file into place. With become, uploads use cat under
+// sudo.
 package ssh
