@@ -245,6 +245,7 @@ func applyWith(c *cli.Context, opts builtin.Options) error {
 	log := slog.New(slog.NewTextHandler(c.App.ErrWriter, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	if view != nil {
 		view.Start()
+		defer watchTraffic(c, view)() // lab.go: the lab's request counters
 	}
 	runOpts := runner.Options{
 		Check:   check,

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"maps"
 	"os"
@@ -11,6 +12,7 @@ import (
 
 	"github.com/osrun/osrun/lab/farm"
 	"github.com/osrun/osrun/modules/builtin"
+	"github.com/osrun/osrun/report/live"
 )
 
 // labFlags are apply's flags for the built-in lab farm (lab/farm).
@@ -91,6 +93,7 @@ func applyLab(c *cli.Context) error {
 			return err
 		}
 	}
+	c.Context = context.WithValue(c.Context, labFarmKey{}, f)
 	runErr := applyWith(c, builtin.Options{PollInterval: labPoll})
 	if _, isConfig := runErr.(*configError); isConfig {
 		return runErr
@@ -121,4 +124,37 @@ func failInstaller(f *farm.Farm, name string) error {
 		return nil
 	}
 	return fe.Linux.FailInstaller("ERROR: could not upgrade the platform database: ORA-01031: insufficient privileges")
+}
+
+// labFarmKey carries the running lab farm in the command's context, for
+// watchTraffic.
+type labFarmKey struct{}
+
+// watchTraffic feeds the live view the lab's request counters while the
+// run lasts and returns the function that stops it; outside the lab, or
+// without a live view, it does nothing.
+func watchTraffic(c *cli.Context, view *live.View) (stop func()) {
+	f, _ := c.Context.Value(labFarmKey{}).(*farm.Farm)
+	if f == nil || view == nil {
+		return func() {}
+	}
+	done, finished := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(finished)
+		tick := time.NewTicker(200 * time.Millisecond)
+		defer tick.Stop()
+		for {
+			r := f.Load().Snapshot()
+			view.SetTraffic(r.Sent-r.Failed, r.Failed)
+			select {
+			case <-done:
+				return
+			case <-tick.C:
+			}
+		}
+	}()
+	return func() {
+		close(done)
+		<-finished
+	}
 }
