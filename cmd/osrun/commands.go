@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -25,6 +26,7 @@ import (
 	"github.com/osrun/osrun/report/live"
 	"github.com/osrun/osrun/runner"
 	"github.com/osrun/osrun/runner/journal"
+	"github.com/osrun/osrun/runner/preflight"
 )
 
 // registry is the module registry for commands that run nothing; apply
@@ -127,6 +129,8 @@ func applyCommand() *cli.Command {
 			&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Value: "text", Usage: "event output: text or json (JSON Lines)"},
 			&cli.StringFlag{Name: "junit", Usage: "also write a JUnit XML report to `FILE`"},
 			&cli.StringFlag{Name: "report", Usage: "also write a self-contained HTML run report to `FILE`"},
+			&cli.Float64Flag{Name: "min-capacity", Value: preflight.DefaultMinCapacity, Usage: "preflight: the share of each zone's in-rotation front-ends the loaded set must carry"},
+			&cli.BoolFlag{Name: "skip-preflight", Usage: "do not check hosts, load balancer and Service Center before the first change (warns)"},
 			&cli.BoolFlag{Name: "allow-unsafe-plan", Usage: "run even if the plan verifier refuses the playbook (lab experiments only; warns loudly)"},
 			&cli.BoolFlag{Name: "resume", Usage: "continue the last run of this playbook and inventory where it stopped (steps it finished are not run again; steps in doubt are re-checked first)"},
 			&cli.StringFlag{Name: "resume-run", Usage: "continue run `RUN` (an id from osrun status) instead of the last one"},
@@ -221,15 +225,25 @@ func applyWith(c *cli.Context, opts builtin.Options) error {
 		}
 		fmt.Fprintf(c.App.ErrWriter, "osrun: resuming run %s (%s)\n", resume.RunID, resume.Path)
 	}
-	var jrnl *journal.Journal
+	// A rehearsal changes nothing, so it neither locks the farm nor leaves
+	// a journal to resume from. A real run locks first, so that nobody
+	// changes the farm between the preflight and the first step.
 	if !check {
-		// A rehearsal changes nothing, so it neither locks the farm nor
-		// leaves a journal to resume from.
 		lock, err := journal.Acquire(dir, journal.CurrentHolder(runID, l.inventoryPath), c.Bool("break-stale-lock"))
 		if err != nil {
 			return &configError{msg: err.Error()}
 		}
 		defer lock.Release()
+	}
+	if !c.Bool("skip-preflight") {
+		if err := runPreflight(c, l, opts.ServiceCenterTransport, resume != nil, c.App.ErrWriter); err != nil {
+			return err
+		}
+	} else {
+		fmt.Fprintln(c.App.ErrWriter, "osrun: WARNING: --skip-preflight: hosts, load balancer and Service Center were not checked before the first change")
+	}
+	var jrnl *journal.Journal
+	if !check {
 		meta := journal.Meta{RunID: runID, Playbook: l.playbookPath, Inventory: l.inventoryPath, VarsDigest: l.pb.VarsDigest()}
 		if resume != nil {
 			meta.ResumeOf = resume.RunID
@@ -296,6 +310,29 @@ func applyWith(c *cli.Context, opts builtin.Options) error {
 		}
 	}
 	return outcomeError(recap)
+}
+
+// runPreflight proves the farm ready before the first change: every host
+// reachable, versions read, installer files present, every front-end in
+// its pool and healthy, Service Center answering, enough capacity left
+// serving. Every problem is listed; any problem stops the run.
+func runPreflight(c *cli.Context, l *loaded, sc http.RoundTripper, resuming bool, out io.Writer) error {
+	report, err := preflight.Run(c.Context, l.pb, l.inv, preflight.Options{
+		Dialers:     dialers(c.App.ErrWriter),
+		Forks:       c.Int("forks"),
+		Limit:       splitList(c.StringSlice("limit")),
+		MinCapacity: c.Float64("min-capacity"),
+		SCTransport: sc,
+		Resuming:    resuming,
+	})
+	if err != nil {
+		return &configError{msg: err.Error()}
+	}
+	if report.OK() {
+		return nil
+	}
+	report.WriteTo(scrubWriter{out})
+	return &runError{code: ExitPreflight, msg: fmt.Sprintf("preflight found %d problem(s); nothing was changed", len(report.Problems))}
 }
 
 // priorRun reads the journal a resume continues and refuses one that does
@@ -397,6 +434,17 @@ func scrubValue(v any) any {
 		}
 	}
 	return v
+}
+
+// scrubWriter masks secrets in what is written through it. Each Write is
+// scrubbed on its own: use it for writers that get whole lines at a time.
+type scrubWriter struct{ w io.Writer }
+
+func (s scrubWriter) Write(p []byte) (int, error) {
+	if _, err := io.WriteString(s.w, secret.Scrub(string(p))); err != nil {
+		return 0, err
+	}
+	return len(p), nil
 }
 
 // fanout sends each event to every sink, in order.

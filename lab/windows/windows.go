@@ -124,7 +124,7 @@ func Start(cfg Config) (*Host, error) {
 	}
 	h.fs.HandleMatch(func(script string) bool {
 		id := hostscript.ID(script)
-		return strings.HasPrefix(id, "installer/") || strings.HasPrefix(id, "service/")
+		return strings.HasPrefix(id, "installer/") || strings.HasPrefix(id, "service/") || id == "preflight/probe"
 	}, h.run)
 	behind := cfg.Addr != "" && cfg.TLS != nil
 	srv, err := winrmtest.Start(winrmtest.Options{
@@ -292,6 +292,9 @@ func (h *Host) run(ctx context.Context, script string, stdin io.Reader, stdout, 
 	case "installer/dotnet_fetch":
 		fmt.Fprint(stderr, winrmtest.CLIXMLError("the lab's hosts have no network share: upload the installer with source"))
 		return 1
+	case "preflight/probe":
+		fmt.Fprint(stdout, "osrun-preflight\r\n")
+		return 0
 	case "service/windows_status":
 		return h.status(v["Name"], stdout)
 	case "service/windows_set":

@@ -37,6 +37,11 @@ func (c *checker) startBalancers(ctx context.Context) map[string]*pool {
 		}
 		c.report.Zones = append(c.report.Zones, zr)
 		ep, ok := c.inv.LoadBalancers[z.LoadBalancer]
+		if (z.LoadBalancer == "" || !ok) && !c.usesBalancer {
+			// A playbook that never touches rotation does not need one.
+			c.note(CheckLoadBalancer, nil, z.Name, "no load balancer", fmt.Errorf("zone %s names no load_balancer; the playbook has no lb_member task", z.Name))
+			continue
+		}
 		if z.LoadBalancer == "" || !ok {
 			c.problem(CheckLoadBalancer, nil, z.Name, "no load balancer", fmt.Errorf("zone %s names no load_balancer, so its front-ends cannot be drained", z.Name))
 			continue

@@ -7,17 +7,22 @@ import (
 	"strings"
 
 	"github.com/osrun/osrun/inventory"
+	"github.com/osrun/osrun/modules/hostscript"
 	"github.com/osrun/osrun/modules/installer"
 	"github.com/osrun/osrun/transports"
 )
 
 // probe is a command that both sh and PowerShell run (echo is
 // Write-Output's alias there); seeing its word back proves the command
-// really ran, not only that the transport said so.
-const probe = "echo osrun-preflight"
+// really ran, not only that the transport said so. Its first line names it
+// as every script osrun sends does (modules/hostscript/CONTRACT.md), so a
+// reviewer, a log or a simulated host can tell what it is.
+const probe = hostscript.IDPrefix + "preflight/probe\necho osrun-preflight"
 
-// checkHost dials h, runs the probe and reads the installed version.
-func (c *checker) checkHost(ctx context.Context, h *inventory.Host, w installer.Where) {
+// checkHost dials h, runs the probe and reads the installed version. The
+// version only blocks the run on a host the playbook upgrades; elsewhere
+// (a playbook without installer tasks) not finding it is a note.
+func (c *checker) checkHost(ctx context.Context, h *inventory.Host, w installer.Where, upgrading bool) {
 	hr := c.hostReport[h]
 	d, ok := c.opts.Dialers[h.Transport]
 	if !ok || d == nil {
@@ -44,14 +49,18 @@ func (c *checker) checkHost(ctx context.Context, h *inventory.Host, w installer.
 	}
 	hr.Reachable = true
 
+	versionFinding := c.problem
+	if !upgrading {
+		versionFinding = c.note
+	}
 	inst, err := c.opts.ReadVersion(ctx, conn, w)
 	switch {
 	case err != nil:
-		c.problem(CheckVersion, h, "", "cannot read the installed version", err)
+		versionFinding(CheckVersion, h, "", "cannot read the installed version", err)
 	case inst.Version == "" && inst.Raw == "":
-		c.problem(CheckVersion, h, "", "no Platform Server installed", fmt.Errorf("no version in the registry or in version.txt under install_dir%s; the installer module only upgrades", dirHint(w)))
+		versionFinding(CheckVersion, h, "", "no Platform Server installed", fmt.Errorf("no version in the registry or in version.txt under install_dir%s; the installer module only upgrades", dirHint(w)))
 	case inst.Version == "":
-		c.problem(CheckVersion, h, "", "cannot read the installed version", fmt.Errorf("the host reports %q", inst.Raw))
+		versionFinding(CheckVersion, h, "", "cannot read the installed version", fmt.Errorf("the host reports %q", inst.Raw))
 	default:
 		hr.Version, hr.Pending = inst.Version, inst.Pending
 		if inst.Pending != "" {

@@ -106,11 +106,13 @@ func Run(ctx context.Context, pb *playbook.Playbook, inv *inventory.Inventory, o
 		c.hostReport[h] = hr
 	}
 
+	c.usesBalancer = usesModule(pb, "lb_member")
 	c.checkSplit()
 	where := c.planArtefacts(pb)
 	for _, h := range inv.Hosts {
 		if selected[h] {
-			c.spawn(ctx, "host "+h.Name, func(ctx context.Context) { c.checkHost(ctx, h, where[h]) })
+			w, upgrading := where[h]
+			c.spawn(ctx, "host "+h.Name, func(ctx context.Context) { c.checkHost(ctx, h, w, upgrading) })
 		}
 	}
 	for i, a := range c.report.Artefacts {
@@ -128,8 +130,27 @@ func Run(ctx context.Context, pb *playbook.Playbook, inv *inventory.Inventory, o
 	return c.report, nil
 }
 
+// usesModule reports whether the playbook has a task of the module; with
+// no playbook, assume it does.
+func usesModule(pb *playbook.Playbook, module string) bool {
+	if pb == nil {
+		return true
+	}
+	for _, w := range append(append([]*playbook.Wave{}, pb.Waves...), pb.OnFailure...) {
+		for _, t := range w.Tasks {
+			if t.Module == module {
+				return true
+			}
+		}
+	}
+	return false
+}
+
 // checker is one preflight under way.
 type checker struct {
+	// usesBalancer: the playbook changes rotation, so every zone needs a
+	// load balancer.
+	usesBalancer bool
 	inv        *inventory.Inventory
 	opts       Options
 	selected   map[*inventory.Host]bool
