@@ -393,8 +393,15 @@ func (f *stderrFilter) Write(p []byte) (int, error) {
 		f.buf.Reset()
 		f.buf.Write(rest)
 		switch {
-		case !f.pidSeen && strings.HasPrefix(l, f.marker+" "):
-			f.gotPid, _ = strconv.Atoi(strings.TrimPrefix(l, f.marker+" "))
+		case !f.pidSeen && strings.Contains(l, f.marker+" "):
+			// A profile may have printed a partial line just before.
+			noise, pid, _ := strings.Cut(l, f.marker+" ")
+			if noise != "" {
+				if _, err := f.out.Write([]byte(noise + "\n")); err != nil {
+					return 0, err
+				}
+			}
+			f.gotPid, _ = strconv.Atoi(pid)
 			f.pidSeen = true
 			close(f.pidKnown)
 		case f.pidSeen && l == f.marker+"-ready":
