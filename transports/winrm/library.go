@@ -14,6 +14,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/url"
 	"regexp"
 	"strconv"
 	"strings"
@@ -81,6 +82,13 @@ func newWSMan(ep endpoint) (*wsman, error) {
 // wsDuration renders d as the xs:duration WS-Management expects.
 func wsDuration(d time.Duration) string {
 	return "PT" + strconv.FormatFloat(d.Seconds(), 'f', 3, 64) + "S"
+}
+
+// isTransport reports whether err is the HTTP exchange failing (the
+// connection refused or dropped, a timeout), as opposed to an answer.
+func isTransport(err error) bool {
+	var ue *url.Error
+	return errors.As(err, &ue)
 }
 
 // errAuth marks an HTTP 401: the client library reports it only as

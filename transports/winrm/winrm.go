@@ -383,6 +383,10 @@ func (c *Conn) exec(ctx context.Context, script string, stdin io.Reader, mode on
 
 	shellID, err := c.ws.createShell()
 	if err != nil {
+		if isTransport(err) {
+			// Nothing ran: the host is as unreachable as at Dial time.
+			err = fmt.Errorf("%w: %w", err, transports.ErrUnreachable)
+		}
 		return -1, fmt.Errorf("create shell: %w", describe(err))
 	}
 	if err := ctx.Err(); err != nil {
@@ -392,6 +396,11 @@ func (c *Conn) exec(ctx context.Context, script string, stdin io.Reader, mode on
 	cmdID, err := c.ws.command(shellID, line)
 	if err != nil {
 		c.cleanup(func() { _ = c.ws.deleteShell(shellID) })
+		if isTransport(err) {
+			// The server may have started the command before the
+			// connection dropped.
+			err = fmt.Errorf("%w: %w", transports.ErrConnectionLost, err)
+		}
 		return -1, fmt.Errorf("start command: %w", describe(err))
 	}
 

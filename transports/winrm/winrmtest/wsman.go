@@ -263,12 +263,13 @@ func (s *Server) send(w http.ResponseWriter, env *envelope, relates string) {
 			return
 		}
 		end := st.End == "true"
-		c.stdin.write(data, end)
 		detail := ""
 		if end {
 			detail = "end"
 		}
+		// Recorded first: the process may react to its input at once.
 		s.record(Event{Op: "Send", ShellID: sid, CommandID: c.id, Detail: detail})
+		c.stdin.write(data, end)
 	}
 	writeResponse(w, nsShell+"/SendResponse", relates, `<rsp:SendResponse/>`)
 }
