@@ -3,6 +3,7 @@ package ssh
 import (
 	"errors"
 	"net"
+	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -65,7 +66,8 @@ func TestAuth(t *testing.T) {
 		passphrase secret.Value
 		pw         secret.Value
 		agent      bool
-		staleAgent bool // SSH_AUTH_SOCK names a socket nobody listens on
+		staleAgent bool   // SSH_AUTH_SOCK names a socket nobody listens on
+		homeKey    string // copied to ~/.ssh/id_ed25519
 		useAgent   *bool
 		wantErr    []string
 	}{
@@ -87,10 +89,23 @@ func TestAuth(t *testing.T) {
 		{name: "use_agent without agent", keyFile: opensshKey, authorized: opensshPub, useAgent: &yes,
 			wantErr: []string{"SSH_AUTH_SOCK is not"}},
 		{name: "stale agent socket ignored", authorized: opensshPub, keyFile: opensshKey, staleAgent: true},
+		{name: "default identity file", authorized: opensshPub, homeKey: opensshKey},
 		{name: "nothing configured", authorized: opensshPub, wantErr: []string{"no authentication configured"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Setenv("SSH_AUTH_SOCK", "")
+			home := t.TempDir()
+			t.Setenv("HOME", home)
+			if tc.homeKey != "" {
+				b, err := os.ReadFile(tc.homeKey)
+				if err != nil {
+					t.Fatal(err)
+				}
+				os.Mkdir(filepath.Join(home, ".ssh"), 0o700)
+				if err := os.WriteFile(filepath.Join(home, ".ssh", "id_ed25519"), b, 0o600); err != nil {
+					t.Fatal(err)
+				}
+			}
 			if tc.agent {
 				startAgent(t, agentPriv)
 			}

@@ -276,6 +276,20 @@ func (a authConfig) methods() (methods []ssh.AuthMethod, tried []string, done fu
 		}
 		signers = append(signers, s)
 		tried = append(tried, "publickey "+a.keyFile)
+	} else {
+		// Like ssh(1): the usual identity files, when present and usable.
+		for _, f := range defaultIdentities() {
+			b, err := os.ReadFile(f)
+			if err != nil {
+				continue
+			}
+			s, err := ssh.ParsePrivateKey(b)
+			if err != nil {
+				continue // passphrase-protected or not a key: not ours to guess
+			}
+			signers = append(signers, s)
+			tried = append(tried, "publickey "+f)
+		}
 	}
 	var agentClient agent.ExtendedAgent
 	sock := os.Getenv("SSH_AUTH_SOCK")
@@ -331,9 +345,22 @@ func (a authConfig) methods() (methods []ssh.AuthMethod, tried []string, done fu
 		tried = append(tried, "password")
 	}
 	if len(methods) == 0 {
-		return nil, nil, done, errors.New("no authentication configured: set private_key or password, or run an ssh-agent (SSH_AUTH_SOCK)")
+		return nil, nil, done, errors.New("no authentication configured: set private_key or password, run an ssh-agent (SSH_AUTH_SOCK), or provide ~/.ssh/id_ed25519")
 	}
 	return methods, tried, done, nil
+}
+
+// defaultIdentities are the key files tried when none is configured.
+func defaultIdentities() []string {
+	home, err := os.UserHomeDir()
+	if err != nil {
+		return nil
+	}
+	var files []string
+	for _, n := range []string{"id_ed25519", "id_ecdsa", "id_rsa"} {
+		files = append(files, filepath.Join(home, ".ssh", n))
+	}
+	return files
 }
 
 // loadKey reads an OpenSSH or PEM private key, decrypting it if needed.

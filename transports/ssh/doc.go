@@ -25,8 +25,8 @@
 // ~/.ssh/known_hosts (Options.KnownHosts), strict host key checking, a
 // 30 s dial timeout, a keepalive every 15 s (a negative Keepalive turns it
 // off), no command timeout. Authentication tries the configured key file
-// and the ssh-agent keys, then the password; ~/.ssh/id_* files are not
-// tried unless configured.
+// (or, when none is, the unencrypted ones of ~/.ssh/id_ed25519, id_ecdsa,
+// id_rsa) and the ssh-agent keys, then the password.
 //
 // Uploads use SFTP when the server offers it, else they stream into cat;
 // both end with one command that checks the SHA-256 on the host and only
