@@ -115,7 +115,8 @@ type Server struct {
 
 	mu       sync.Mutex
 	shells   map[string]*shell
-	events   []Event
+	events   []Event // the most recent maxEvents
+	dropped  int     // events discarded before events[0]
 	faults   map[string][]Fault
 	notify   chan struct{}
 	closed   bool
@@ -245,21 +246,28 @@ func (s *Server) ClientCertificate(commonName string) (certPEM, keyPEM []byte, e
 	return s.ca.clientCert(commonName)
 }
 
-// Events returns a copy of the operations answered so far.
+// maxEvents bounds the log, so a long-lived lab server does not grow
+// without limit.
+const maxEvents = 100_000
+
+// Events returns a copy of the operations answered so far (the most
+// recent 100,000).
 func (s *Server) Events() []Event {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return append([]Event(nil), s.events...)
 }
 
-// WaitEvent blocks until an event matching ok has been recorded, or ctx ends.
+// WaitEvent blocks until an event matching ok has been recorded (events
+// already in the log count), or ctx ends. ok sees each event once, with the
+// server locked: it must not call the Server.
 func (s *Server) WaitEvent(ctx context.Context, ok func(Event) bool) (Event, error) {
 	seen := 0
 	for {
 		s.mu.Lock()
-		for ; seen < len(s.events); seen++ {
-			if ok(s.events[seen]) {
-				e := s.events[seen]
+		seen = max(seen, s.dropped)
+		for ; seen < s.dropped+len(s.events); seen++ {
+			if e := s.events[seen-s.dropped]; ok(e) {
 				s.mu.Unlock()
 				return e, nil
 			}
@@ -296,6 +304,11 @@ func (s *Server) record(e Event) {
 }
 
 func (s *Server) recordLocked(e Event) {
+	if len(s.events) == maxEvents {
+		n := maxEvents / 10
+		s.events = append(s.events[:0], s.events[n:]...)
+		s.dropped += n
+	}
 	s.events = append(s.events, e)
 	close(s.notify)
 	s.notify = make(chan struct{})
