@@ -21,6 +21,7 @@ var labFlags = []cli.Flag{
 	&cli.IntFlag{Name: "lab-zones", Value: 2, Usage: "zones in the lab farm"},
 	&cli.IntFlag{Name: "lab-frontends", Value: 4, Usage: "front-ends per zone in the lab farm, .NET and J2EE in turn"},
 	&cli.StringFlag{Name: "lab-lb", Value: "sim", Usage: "the lab's load balancer: sim (built in, speaks HAProxy's runtime API) or haproxy (the real binary, from PATH)"},
+	&cli.StringFlag{Name: "lab-sshd", Usage: "serve the lab's J2EE front-ends with real OpenSSH sshd processes, this `SSHD` binary (e.g. /usr/sbin/sshd), logging in the current user"},
 	&cli.StringFlag{Name: "lab-dir", Usage: "keep the lab's inventory, secrets, journal, logs and host sandboxes in `DIR` (default: a temporary directory removed at the end)"},
 	&cli.StringSliceFlag{Name: "lab-fail-installer", Usage: "make the installer fail on these lab `HOSTS`, to rehearse a failed upgrade"},
 }
@@ -47,7 +48,7 @@ func applyLab(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	cfg := farm.Config{Zones: c.Int("lab-zones"), FrontendsPerZone: c.Int("lab-frontends"), ToVersion: given["target_version"], Balancer: c.String("lab-lb"), Dir: c.String("lab-dir")}
+	cfg := farm.Config{Zones: c.Int("lab-zones"), FrontendsPerZone: c.Int("lab-frontends"), ToVersion: given["target_version"], Balancer: c.String("lab-lb"), Dir: c.String("lab-dir"), SSHD: c.String("lab-sshd")}
 	if cfg.Zones < 1 {
 		return &configError{msg: "--lab-zones must be at least 1"}
 	}

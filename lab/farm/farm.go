@@ -11,6 +11,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"os/user"
 	"path/filepath"
 	"sync"
 	"syscall"
@@ -68,6 +69,10 @@ type Config struct {
 	// Balancer is "sim" (lab/lb, the default) or "haproxy" (the real
 	// binary, found on PATH, watched by polling its runtime API).
 	Balancer string
+	// SSHD, when set, serves the J2EE front-ends with real OpenSSH sshd
+	// processes (this path; linux.SSHDPath is Debian's) logging in the
+	// current user, instead of the in-process SSH server.
+	SSHD string
 }
 
 func (c *Config) defaults() error {
@@ -141,19 +146,20 @@ func (fe *Frontend) Version() string {
 
 // Farm is a running lab farm.
 type Farm struct {
-	cfg    Config
-	dir    string
-	ownDir bool
-	fes    []*Frontend
-	byName map[string]*Frontend
-	lb     balancer
-	sc     *servicecenter.Server
-	scURL  string
-	scSrv  *http.Server
-	mon    *traffic.Monitor
-	load   *traffic.Generator
-	vars   map[string]string
-	inv    string
+	cfg     Config
+	dir     string
+	ownDir  bool
+	fes     []*Frontend
+	byName  map[string]*Frontend
+	lb      balancer
+	sc      *servicecenter.Server
+	scURL   string
+	scSrv   *http.Server
+	mon     *traffic.Monitor
+	load    *traffic.Generator
+	vars    map[string]string
+	inv     string
+	sshUser string
 
 	mu       sync.Mutex
 	problems []string
@@ -403,6 +409,15 @@ func (f *Farm) startHosts() error {
 	if err != nil {
 		return err
 	}
+	// The in-process server accepts any name; sshd logs a real user in.
+	f.sshUser = "osadmin"
+	if f.cfg.SSHD != "" {
+		u, err := user.Current()
+		if err != nil {
+			return err
+		}
+		f.sshUser = u.Username
+	}
 	var known []byte
 	p := platform{f}
 	for _, fe := range f.fes {
@@ -427,10 +442,16 @@ func (f *Farm) startHosts() error {
 		if err := os.MkdirAll(box, 0o755); err != nil {
 			return err
 		}
-		h, err := linux.Start(linux.Config{
-			Name: fe.Name, Version: f.cfg.FromVersion, Dir: box, User: "osadmin", Authorized: authorized,
+		lc := linux.Config{
+			Name: fe.Name, Version: f.cfg.FromVersion, Dir: box, User: f.sshUser, Authorized: authorized,
 			Platform: p, Addr: net.JoinHostPort(fe.Address, "0"),
-		})
+		}
+		var h *linux.Host
+		if f.cfg.SSHD != "" {
+			h, err = linux.StartSSHD(lc, f.cfg.SSHD)
+		} else {
+			h, err = linux.Start(lc)
+		}
 		if err != nil {
 			return err
 		}

@@ -18,6 +18,7 @@ import (
 
 	"github.com/osrun/osrun/inventory"
 	"github.com/osrun/osrun/lab/farm"
+	"github.com/osrun/osrun/lab/linux"
 	"github.com/osrun/osrun/modules/builtin"
 	"github.com/osrun/osrun/runner"
 	"github.com/osrun/osrun/runner/playbook"
@@ -113,15 +114,27 @@ var upgradePlaybook = filepath.Join("..", "..", "playbooks", "upgrade.hcl")
 
 // The balanced upgrade of 2 zones of 4 mixed front-ends under traffic: not
 // one request fails, and every front-end ends upgraded, in rotation and
-// deploying. Once with the simulated balancer, once with a real HAProxy
-// driven through the same runtime API.
+// deploying. With the simulated balancer; with a real HAProxy driven
+// through the same runtime API; with the J2EE front-ends behind real
+// OpenSSH sshd processes.
 func TestBalancedUpgrade(t *testing.T) {
-	for _, balancer := range []string{"sim", "haproxy"} {
-		t.Run(balancer, func(t *testing.T) {
-			if balancer == "haproxy" {
+	tests := []struct {
+		name string
+		cfg  farm.Config
+	}{
+		{"sim", farm.Config{}},
+		{"haproxy", farm.Config{Balancer: "haproxy"}},
+		{"sshd", farm.Config{SSHD: linux.SSHDPath, FrontendsPerZone: 2}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			switch tt.name {
+			case "haproxy":
 				needHAProxy(t)
+			case "sshd":
+				needSSHD(t)
 			}
-			f := start(t, farm.Config{Balancer: balancer})
+			f := start(t, tt.cfg)
 			recap, ev := run(t, f, upgradePlaybook, false)
 			v := f.Verdict()
 			t.Logf("\n%s", v)
@@ -135,6 +148,17 @@ func TestBalancedUpgrade(t *testing.T) {
 				t.Errorf("not upgraded: %v", bad)
 			}
 		})
+	}
+}
+
+// needSSHD skips loudly without OpenSSH's sshd, except in CI.
+func needSSHD(t *testing.T) {
+	t.Helper()
+	if _, err := os.Stat(linux.SSHDPath); err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatal("sshd is not installed; CI must install openssh-server")
+		}
+		t.Skip("SKIPPING THE UPGRADE WITH REAL SSHD: " + linux.SSHDPath + " is not installed")
 	}
 }
 

@@ -48,7 +48,7 @@ func (f *Farm) writeInventory() error {
 
 defaults {
   ssh {
-    user              = "osadmin"
+    user              = %q
     private_key       = "keys/id_ed25519"
     use_agent         = false
     known_hosts       = ["known_hosts"]
@@ -78,7 +78,7 @@ service_center "lab" {
   url    = %q
   token  = file("secrets/sc-token")
 }
-`, f.cfg.Zones, f.cfg.FrontendsPerZone, f.lb.APIAddr(), f.lb.Backend(), f.scURL)
+`, f.cfg.Zones, f.cfg.FrontendsPerZone, f.sshUser, f.lb.APIAddr(), f.lb.Backend(), f.scURL)
 	for z := 1; z <= f.cfg.Zones; z++ {
 		fmt.Fprintf(&b, "\nzone \"zone%d\" {\n  load_balancer  = load_balancer.lab\n  service_center = service_center.lab\n}\n", z)
 	}

@@ -71,7 +71,9 @@ type Config struct {
 // Host is one running simulated J2EE front-end.
 type Host struct {
 	cfg     Config
-	l       net.Listener
+	l       net.Listener // the in-process server's, or nil
+	sshd    *sshdProcess // the real sshd, or nil
+	addr    *net.TCPAddr // where either listens
 	hostKey ssh.Signer
 	wg      sync.WaitGroup
 
@@ -84,11 +86,39 @@ type Host struct {
 
 // Start prepares the sandbox and listens on a free loopback port.
 func Start(cfg Config) (*Host, error) {
+	h, err := newHost(cfg)
+	if err != nil {
+		return nil, err
+	}
+	if cfg.Addr == "" {
+		cfg.Addr = "127.0.0.1:0"
+	}
+	l, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return nil, fmt.Errorf("linux host %s: %w", cfg.Name, err)
+	}
+	h.l, h.addr = l, l.Addr().(*net.TCPAddr)
+	sc := &ssh.ServerConfig{
+		PublicKeyCallback: func(m ssh.ConnMetadata, k ssh.PublicKey) (*ssh.Permissions, error) {
+			if m.User() == cfg.User && bytes.Equal(k.Marshal(), cfg.Authorized.Marshal()) {
+				return nil, nil
+			}
+			return nil, errors.New("key not authorized")
+		},
+	}
+	sc.AddHostKey(h.hostKey)
+	h.wg.Add(1)
+	go h.accept(sc)
+	return h, nil
+}
+
+// newHost checks cfg and prepares the sandbox.
+func newHost(cfg Config) (*Host, error) {
 	switch {
 	case cfg.Name == "" || cfg.User == "" || cfg.Authorized == nil:
 		return nil, errors.New("linux host: name, user and authorized key are required")
-	case !filepath.IsAbs(cfg.Dir) || strings.ContainsAny(cfg.Dir, "'\"\\$` \n"):
-		return nil, fmt.Errorf("linux host %s: sandbox %q must be an absolute path without quotes, spaces or $", cfg.Name, cfg.Dir)
+	case !filepath.IsAbs(cfg.Dir) || strings.ContainsAny(cfg.Dir, "'\"\\$` \n#"):
+		return nil, fmt.Errorf("linux host %s: sandbox %q must be an absolute path without quotes, spaces, # or $", cfg.Name, cfg.Dir)
 	}
 	if cfg.HostKey == nil {
 		_, priv, err := ed25519.GenerateKey(rand.Reader)
@@ -103,25 +133,6 @@ func Start(cfg Config) (*Host, error) {
 	if err := h.prepare(); err != nil {
 		return nil, fmt.Errorf("linux host %s: sandbox: %w", cfg.Name, err)
 	}
-	if cfg.Addr == "" {
-		cfg.Addr = "127.0.0.1:0"
-	}
-	l, err := net.Listen("tcp", cfg.Addr)
-	if err != nil {
-		return nil, fmt.Errorf("linux host %s: %w", cfg.Name, err)
-	}
-	h.l = l
-	sc := &ssh.ServerConfig{
-		PublicKeyCallback: func(m ssh.ConnMetadata, k ssh.PublicKey) (*ssh.Permissions, error) {
-			if m.User() == cfg.User && bytes.Equal(k.Marshal(), cfg.Authorized.Marshal()) {
-				return nil, nil
-			}
-			return nil, errors.New("key not authorized")
-		},
-	}
-	sc.AddHostKey(h.hostKey)
-	h.wg.Add(1)
-	go h.accept(sc)
 	return h, nil
 }
 
@@ -183,18 +194,17 @@ func InstallerScript(install time.Duration) []byte {
 func (h *Host) Name() string { return h.cfg.Name }
 
 // Addr returns host:port.
-func (h *Host) Addr() string { return h.l.Addr().String() }
+func (h *Host) Addr() string { return h.addr.String() }
 
 // Port returns the port the server listens on.
-func (h *Host) Port() int { return h.l.Addr().(*net.TCPAddr).Port }
+func (h *Host) Port() int { return h.addr.Port }
 
 // HostKey returns the server's public key.
 func (h *Host) HostKey() ssh.PublicKey { return h.hostKey.PublicKey() }
 
 // KnownHostsLine is the host's line for a known_hosts file.
 func (h *Host) KnownHostsLine() string {
-	a := h.l.Addr().(*net.TCPAddr)
-	return fmt.Sprintf("[%s]:%d %s", a.IP, a.Port, strings.TrimSpace(string(ssh.MarshalAuthorizedKey(h.HostKey()))))
+	return fmt.Sprintf("[%s]:%d %s", h.addr.IP, h.addr.Port, strings.TrimSpace(string(ssh.MarshalAuthorizedKey(h.HostKey()))))
 }
 
 // Dir returns the sandbox.
@@ -239,6 +249,9 @@ func (h *Host) Commands() []string {
 // Close stops the server, drops every connection and waits for the
 // commands to finish.
 func (h *Host) Close() error {
+	if h.sshd != nil {
+		return h.sshd.close()
+	}
 	h.mu.Lock()
 	h.closed = true
 	for c := range h.conns {

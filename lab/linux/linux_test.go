@@ -6,6 +6,7 @@ import (
 	"encoding/pem"
 	"fmt"
 	"os"
+	"os/user"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -49,6 +50,12 @@ func (r *recorder) String() string {
 // known_hosts file, become through the sandbox's sudo.
 func dial(t *testing.T, name string, controller bool, rec *recorder) (*linux.Host, *inventory.Host, *ssh.Conn) {
 	t.Helper()
+	return dialWith(t, name, controller, rec, false)
+}
+
+// dialWith is dial, with a real OpenSSH sshd when sshd is set.
+func dialWith(t *testing.T, name string, controller bool, rec *recorder, sshd bool) (*linux.Host, *inventory.Host, *ssh.Conn) {
+	t.Helper()
 	dir := t.TempDir()
 	pub, priv, err := ed25519.GenerateKey(rand.Reader)
 	if err != nil {
@@ -70,7 +77,17 @@ func dial(t *testing.T, name string, controller bool, rec *recorder) (*linux.Hos
 	if err := os.Mkdir(box, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	h, err := linux.Start(linux.Config{Name: name, Version: "11.30.0", Dir: box, User: "osadmin", Authorized: authorized, Platform: rec})
+	cfg := linux.Config{Name: name, Version: "11.30.0", Dir: box, User: "osadmin", Authorized: authorized, Platform: rec}
+	start := linux.Start
+	if sshd {
+		u, err := user.Current()
+		if err != nil {
+			t.Fatal(err)
+		}
+		cfg.User = u.Username
+		start = func(cfg linux.Config) (*linux.Host, error) { return linux.StartSSHD(cfg, "") }
+	}
+	h, err := start(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -81,7 +98,7 @@ func dial(t *testing.T, name string, controller bool, rec *recorder) (*linux.Hos
 	}
 	no := false
 	ih := &inventory.Host{Name: name, Address: "127.0.0.1", Stack: inventory.StackJ2EE, Roles: []inventory.Role{inventory.RoleFrontend},
-		SSH: inventory.SSHSettings{Port: h.Port(), User: "osadmin", PrivateKey: keyFile, UseAgent: &no, KnownHosts: []string{known},
+		SSH: inventory.SSHSettings{Port: h.Port(), User: cfg.User, PrivateKey: keyFile, UseAgent: &no, KnownHosts: []string{known},
 			HostKeyChecking: "strict", Become: true, DialTimeout: 5 * time.Second}}
 	if controller {
 		ih.Roles = append(ih.Roles, inventory.RoleController)
@@ -189,5 +206,35 @@ func TestDeployerThroughSSH(t *testing.T) {
 		if strings.Contains(c, "service 'outsystems'") && !strings.Contains(c, "sudo -n --") {
 			t.Errorf("service ran without become: %s", c)
 		}
+	}
+}
+
+// The same upgrade through a real OpenSSH sshd, whose ForceCommand plays
+// the sandbox.
+func TestUpgradeThroughRealSSHD(t *testing.T) {
+	if _, err := os.Stat(linux.SSHDPath); err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatal("sshd is not installed; CI must install openssh-server")
+		}
+		t.Skip("SKIPPING THE REAL SSHD: " + linux.SSHDPath + " is not installed")
+	}
+	rec := &recorder{}
+	h, ih, conn := dialWith(t, "fe08", true, rec, true)
+	a := labtest.Action(t, installer.Definition(installer.Options{}), map[string]any{"version": "11.31.0", "script": script(t, 10*time.Millisecond)})
+	env, progress := labtest.Env(ih, conn)
+	res, err := a.Apply(t.Context(), env)
+	if err != nil {
+		t.Fatalf("Apply: %v\nprogress:\n%s", err, progress)
+	}
+	if res.Msg != "upgraded 11.30.0 → 11.31.0" || h.Version() != "11.31.0" {
+		t.Errorf("Apply = %q, version.txt %s", res.Msg, h.Version())
+	}
+	want := "fe08 deployer false; fe08 down; fe08 installed 11.31.0; fe08 deployer true; fe08 configured 11.31.0 environment=true"
+	if got := rec.String(); got != want {
+		t.Errorf("effects:\n got %s\nwant %s", got, want)
+	}
+	res, err = labtest.Action(t, service.Definition(service.Options{Poll: time.Millisecond}), map[string]any{"name": "deployer", "state": "running"}).Apply(t.Context(), env)
+	if err != nil || res.Changed {
+		t.Errorf("deployer: %v %+v", err, res)
 	}
 }
