@@ -26,6 +26,11 @@
 // environment); every change of the DEPLOYER state is reported after the
 // command that made it.
 //
-// Entry point: Start, then Addr and HostKey for the inventory and its
-// known_hosts file; Close at the end.
+// StartSSHD serves the same sandbox with a real OpenSSH sshd instead: its
+// ForceCommand (lab-exec) maps the paths and hands each command to the
+// host before and after it runs, through files the host plays and
+// removes, so the effects are the same.
+//
+// Entry points: Start or StartSSHD, then Addr and KnownHostsLine for the
+// inventory and its known_hosts file; Close at the end.
 package linux
