@@ -162,6 +162,11 @@ func (w *wsman) post(msg *soap.SoapMessage) (string, error) {
 		}
 		return "", err
 	}
+	// Output streams are base64, which never holds "Fault>": the full
+	// parse, slow on large outputs, is needed only when this is present.
+	if !strings.Contains(body, "Fault>") {
+		return body, nil
+	}
 	var f faultXML
 	if xerr := xml.Unmarshal([]byte(body), &f); xerr != nil {
 		return "", fmt.Errorf("unreadable response: %w", xerr)
