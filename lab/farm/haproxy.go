@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/osrun/osrun/lab/appserver"
@@ -117,6 +118,8 @@ backend %s
 	defer logFile.Close()
 	cmd := exec.Command(bin, "-db", "-f", cfgPath)
 	cmd.Stdout, cmd.Stderr = logFile, logFile
+	// Never outlive the lab, even when a test binary is killed.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	if err := cmd.Start(); err != nil {
 		return nil, fmt.Errorf("start haproxy: %w", err)
 	}

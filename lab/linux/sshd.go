@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 	"sync"
 	"time"
 
@@ -142,6 +143,8 @@ LogLevel ERROR
 	p := &sshdProcess{exited: make(chan struct{}), stop: make(chan struct{})}
 	p.cmd = exec.Command(path, "-D", "-e", "-f", conf)
 	p.cmd.Stdout, p.cmd.Stderr = p, p
+	// Never outlive the lab, even when a test binary is killed.
+	p.cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	if err := p.cmd.Start(); err != nil {
 		return err
 	}
