@@ -176,3 +176,21 @@ wave "loaded_into_rotation" {
     state = "enabled"
   }
 }
+
+# If the run stops (a failed host stops it: the failure budget is 0 in every
+# wave) or is interrupted, put back into rotation the loaded front-ends that
+# were taken out for their upgrade but whose installer never started: they
+# still run the version the farm ran before, as they did while serving.
+# Front-ends whose installer started or failed stay out of rotation, and
+# deployment stays as it is: re-enabling it on an old-version front-end after
+# the controller's upgrade would deploy new components onto the old platform.
+# `osrun status` and the run's report say where each front-end stands.
+on_failure "restore_loaded_rotation" {
+  description = "Load balancer: loaded front-ends that were not upgraded back in"
+  hosts       = group.loaded
+
+  task "lb_member" "restore_loaded" {
+    when  = try(task.lb_member.loaded_out.status, "") == "changed" && try(task.installer.loaded.status, "") == ""
+    state = "enabled"
+  }
+}

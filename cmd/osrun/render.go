@@ -36,7 +36,11 @@ func (s *textSink) Emit(e runner.Event) {
 		}
 		fmt.Fprintf(s.w, "osrun run %s: %s, %d waves\n", e.RunID, mode, e.Waves)
 	case runner.WaveStart:
-		fmt.Fprintf(s.w, "\n%s\n", s.paint(bold, fmt.Sprintf("WAVE %d/%d %s  [%s]", e.WaveNum, e.Waves, e.Wave, strings.Join(e.Hosts, ", "))))
+		label := "WAVE"
+		if e.OnFailure {
+			label = "ON FAILURE"
+		}
+		fmt.Fprintf(s.w, "\n%s\n", s.paint(bold, fmt.Sprintf("%s %d/%d %s  [%s]", label, e.WaveNum, e.Waves, e.Wave, strings.Join(e.Hosts, ", "))))
 		if e.Msg != "" {
 			fmt.Fprintf(s.w, "  %s\n", e.Msg)
 		}
@@ -161,11 +165,28 @@ func printRecap(w io.Writer, r *runner.Recap, color bool) {
 		fmt.Fprintln(tw)
 	}
 	tw.Flush()
+	if of := r.OnFailure; of != nil {
+		fmt.Fprintf(w, "\nON FAILURE (%s)\n", of.Outcome)
+		tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+		fmt.Fprintln(tw, "HOST\tOK\tCHANGED\tFAILED\tSKIPPED\tUNREACHABLE")
+		for _, h := range of.Hosts {
+			fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%d\t%d\n", h.Host, h.OK, h.Changed, h.Failed, h.Skipped, h.Unreachable)
+		}
+		tw.Flush()
+	}
 }
 
 func printPlan(w io.Writer, p *runner.PlanResult) {
-	for i, wave := range p.Waves {
-		fmt.Fprintf(w, "wave %d/%d %s", i+1, len(p.Waves), wave.Name)
+	printWaves(w, "wave", p.Waves)
+	if len(p.OnFailure) > 0 {
+		fmt.Fprintln(w, "\nif the run stops on a failure or an interrupt:")
+		printWaves(w, "on_failure", p.OnFailure)
+	}
+}
+
+func printWaves(w io.Writer, label string, waves []runner.PlanWave) {
+	for i, wave := range waves {
+		fmt.Fprintf(w, "%s %d/%d %s", label, i+1, len(waves), wave.Name)
 		if wave.Description != "" {
 			fmt.Fprintf(w, " — %s", wave.Description)
 		}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 
 	"github.com/urfave/cli/v2"
 
@@ -59,8 +60,42 @@ func statusCommand() *cli.Command {
 				return &configError{msg: err.Error()}
 			}
 			printStatus(c.App.Writer, st)
+			if c.NArg() == 1 && !(st.Ended && st.Outcome == runner.StatusOK) {
+				printNext(c, st)
+			}
 			return nil
 		},
+	}
+}
+
+// printNext says what `apply --resume` would do first, when the playbook
+// and its inventory still load.
+func printNext(c *cli.Context, st *journal.State) {
+	reg, err := registry()
+	if err != nil {
+		return
+	}
+	l, err := newLoader(io.Discard).playbook(c, reg)
+	if err != nil {
+		fmt.Fprintln(c.App.Writer, "  next step: unknown (the playbook does not load now; osrun validate says why)")
+		return
+	}
+	chain, err := journal.ReadChain(st.Path)
+	if err != nil {
+		return
+	}
+	next, err := runner.Next(l.pb, l.inv, nil, chain)
+	switch {
+	case err != nil:
+		fmt.Fprintf(c.App.Writer, "  next step: unknown: %v\n", err)
+	case next == nil:
+		fmt.Fprintln(c.App.Writer, "  next step: none; every step of the playbook is recorded as done")
+	default:
+		fmt.Fprintf(c.App.Writer, "  next step: wave %s, batch %d, task %s on %s\n", next.Wave, next.Batch, next.Task, strings.Join(next.Hosts, ", "))
+		if len(next.InDoubt) > 0 {
+			fmt.Fprintf(c.App.Writer, "    re-checked first (started, never ended): %s\n", strings.Join(next.InDoubt, ", "))
+		}
+		fmt.Fprintf(c.App.Writer, "  to continue: osrun apply --resume %s\n", c.Args().First())
 	}
 }
 
