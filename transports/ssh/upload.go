@@ -20,14 +20,15 @@ import (
 )
 
 // Upload writes u.Src to a temporary file next to u.Dst, checks that the
-// SHA-256 computed on the host (sha256sum, reading the file back) equals
-// the one computed while sending, then sets the mode and renames the file
-// over u.Dst, so readers see the old file or the new one, never a part.
+// SHA-256 computed on the host (openssl or sha256sum, reading the file
+// back) equals the one computed while sending, then sets the mode and
+// renames the file over u.Dst, so readers see the old file or the new one,
+// never a part.
 //
-// The bytes travel over SFTP when the server offers it (faster: requests
-// are pipelined), otherwise they are streamed into cat, which needs nothing
-// on the host but a POSIX shell; with become they always go through cat
-// under sudo. When u.SHA256 is set and u.Dst already has that digest,
+// The bytes travel over SFTP when the server offers it, otherwise they are
+// streamed into cat, which needs nothing on the host but a POSIX shell;
+// with become they always go through cat under sudo. Both beat scp on
+// loopback and tie with each other (bench/ssh/README.md). When u.SHA256 is set and u.Dst already has that digest,
 // nothing is sent (installers are large).
 func (c *Conn) Upload(ctx context.Context, u transports.Upload) error {
 	if u.Dst == "" {
