@@ -145,7 +145,7 @@ func (w *wsman) post(msg *soap.SoapMessage) (string, error) {
 	// the server then refuses the final leg with a 401. Once these
 	// credentials have worked, such a 401 is retried; the server did not
 	// process the refused request.
-	for retry := 0; retry < 3 && w.authed.Load() && isHTTP401(err); retry++ {
+	for retry := 0; retry < 5 && w.authed.Load() && isHTTP401(err); retry++ {
 		body, err = w.tr.Post(w.client, msg)
 	}
 	if err == nil {

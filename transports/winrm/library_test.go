@@ -26,7 +26,7 @@ func TestNTLMConcurrentRequests(t *testing.T) {
 	if _, err := ws.createShell(); err != nil {
 		t.Fatal(err)
 	}
-	const n = 32
+	const n = 8
 	var wg sync.WaitGroup
 	errs := make(chan error, n)
 	for range n {

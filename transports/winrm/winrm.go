@@ -355,7 +355,8 @@ const (
 func (c *Conn) exec(ctx context.Context, script string, stdin io.Reader, mode onCancel, stdout, stderr io.Writer) (int, error) {
 	if c.commandTimeout > 0 {
 		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, c.commandTimeout)
+		ctx, cancel = context.WithTimeoutCause(ctx, c.commandTimeout,
+			fmt.Errorf("command_timeout of %v exceeded", c.commandTimeout))
 		defer cancel()
 	}
 	line := encodeCommand(script)
@@ -479,12 +480,22 @@ func (c *Conn) exec(ctx context.Context, script string, stdin io.Reader, mode on
 				<-received
 				_ = c.ws.deleteShell(shellID)
 			}) {
-				return -1, ctx.Err()
+				return -1, ctxError(ctx)
 			}
 			c.abort(shellID, cmdID)
-			return -1, ctx.Err()
+			return -1, ctxError(ctx)
 		}
 	}
+}
+
+// ctxError is ctx's error, with the reason when osrun set one (a command
+// timeout rather than the caller's deadline).
+func ctxError(ctx context.Context) error {
+	err := ctx.Err()
+	if cause := context.Cause(ctx); cause != nil && cause != err {
+		return fmt.Errorf("%w: %v", err, cause)
+	}
+	return err
 }
 
 // abort terminates the command and deletes its shell.

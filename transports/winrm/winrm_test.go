@@ -290,8 +290,8 @@ func TestCommandTimeout(t *testing.T) {
 	h.WinRM.CommandTimeout = 200 * time.Millisecond
 	c := dial(t, h)
 	err := c.Run(t.Context(), &transports.Cmd{Command: "Wait-Forever"})
-	if !errors.Is(err, context.DeadlineExceeded) {
-		t.Fatalf("Run = %v, want DeadlineExceeded", err)
+	if !errors.Is(err, context.DeadlineExceeded) || !strings.Contains(err.Error(), "command_timeout of 200ms exceeded") {
+		t.Fatalf("Run = %v, want DeadlineExceeded naming command_timeout", err)
 	}
 }
 

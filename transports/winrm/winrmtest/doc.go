@@ -11,10 +11,18 @@
 //
 // Commands are not executed. The server decodes
 // "powershell.exe ... -EncodedCommand <base64 UTF-16LE>" and hands the
-// script, the command's stdin and its output streams to a Handler; Host is
-// a Handler that simulates the PowerShell side of a Windows front-end well
-// enough for osrun's transport (its wrapper scripts, uploads, and a small
-// fixed vocabulary of scripts registered by the caller).
+// script, the command's stdin and its output streams to a Handler (cmd.exe
+// command lines go to a CmdHandler, or fail as cmd.exe would). Host is a
+// Handler that simulates the PowerShell side of a Windows front-end well
+// enough for osrun's transport: its wrapper scripts, uploads and checksums
+// against an in-memory file system, the transporttest vocabulary, and the
+// scripts registered with Host.Handle. Anything else fails with a
+// PowerShell error and exit code 1, never silent success.
+//
+// Options reproduce server limits and conditions: MaxEnvelopeSize (500 KB,
+// or 150 KB as on 2008 R2), the 8191-character command line, partial
+// streams (ReceiveChunk), Latency per request. Events, WaitEvent and
+// InjectFault let tests observe and disturb the exchange.
 //
 // Entry points: Start (no testing dependency, for the lab farm) and
 // NewServer (closes the server with t.Cleanup).
