@@ -143,7 +143,11 @@ backend %s
 	h.stop, h.sampled = cancel, make(chan struct{})
 	go func() {
 		defer close(h.sampled)
-		f.mon.Sample(ctx, 20*time.Millisecond, h.rotation)
+		// A monitor that stopped seeing rotation cannot vouch for the
+		// run: the verdict fails.
+		if err := f.mon.Sample(ctx, 20*time.Millisecond, h.rotation); err != nil && ctx.Err() == nil {
+			f.problem("the HAProxy monitor stopped: %v", err)
+		}
 	}()
 	return h, nil
 }
