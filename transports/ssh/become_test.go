@@ -271,3 +271,33 @@ func alive(pid int) bool {
 	b, _ := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/status")
 	return !strings.Contains(string(b), "\nState:\tZ")
 }
+
+// TestUploadBecomeFakeSudo: with become, the file goes through cat under
+// sudo; the password reaches sudo, never the file.
+func TestUploadBecomeFakeSudo(t *testing.T) {
+	s, f := fakeSudoServer(t, "pw")
+	f.host.SSH.Become = true
+	f.host.SSH.BecomePassword = secret.New("pw", `env("BECOME")`)
+	c := f.dial(t)
+	dst := filepath.Join(t.TempDir(), "installer.bin")
+	content := strings.Repeat("installer bytes\n", 100000)
+	if err := c.Upload(t.Context(), transports.Upload{Src: strings.NewReader(content), Size: int64(len(content)), Dst: dst, Mode: 0o750}); err != nil {
+		t.Fatalf("Upload: %v", err)
+	}
+	got, err := os.ReadFile(dst)
+	if err != nil || string(got) != content {
+		t.Fatalf("uploaded file: %d bytes, %v; want %d bytes", len(got), err, len(content))
+	}
+	if fi, _ := os.Stat(dst); fi.Mode().Perm() != 0o750 {
+		t.Errorf("mode %v", fi.Mode().Perm())
+	}
+	n := 0
+	for _, e := range s.execs() {
+		if strings.Contains(e, "sudo -S") {
+			n++
+		}
+	}
+	if n < 2 {
+		t.Errorf("upload commands did not go through sudo: %q", s.execs())
+	}
+}
