@@ -113,7 +113,11 @@ type FaultError struct {
 }
 
 func (e *FaultError) Error() string {
-	return fmt.Sprintf("ws-management fault %s (code %s): %s", e.Subcode, e.Code, strings.TrimSpace(e.Reason))
+	code := ""
+	if e.Code != "" {
+		code = " (code " + e.Code + ")"
+	}
+	return fmt.Sprintf("ws-management fault %s%s: %s", e.Subcode, code, strings.TrimSpace(e.Reason))
 }
 
 // Timeout reports the fault a Receive gets when the command wrote nothing
