@@ -120,41 +120,8 @@ func verb(enabled bool) string {
 	return "disable"
 }
 
-// target is what one run of the action talks to.
-type target struct {
-	name   string // the front-end's name in Service Center
-	client *scapi.Client
-	manual *scapi.Manual
-}
-
-func (t target) close() {
-	if t.client != nil {
-		t.client.Close()
-	}
-}
-
-func (a *action) open(env *modules.Env) (target, error) {
-	t := target{name: a.frontend}
-	if t.name == "" {
-		t.name = env.Host.Name
-	}
-	ep, err := scapi.Resolve(env.Inventory, env.Host, a.sc)
-	if err != nil {
-		return t, err
-	}
-	switch ep.Driver {
-	case "http":
-		t.client, err = scapi.New(ep, scapi.Options{Transport: a.opts.Transport})
-	case "manual":
-		var m scapi.Manual
-		if m, err = scapi.DecodeManual(ep.Settings); err != nil {
-			err = fmt.Errorf("service_center %s: %w", ep.Name, err)
-		}
-		t.manual = &m
-	default:
-		err = fmt.Errorf("service_center %s: driver %q is not http or manual", ep.Name, ep.Driver)
-	}
-	return t, err
+func (a *action) open(env *modules.Env) (scapi.Target, error) {
+	return scapi.Open(env.Inventory, env.Host, a.frontend, a.sc, scapi.Options{Transport: a.opts.Transport})
 }
 
 func (a *action) result(changed bool, msg string, before bool) modules.Result {
@@ -172,23 +139,23 @@ func (a *action) Check(ctx context.Context, env *modules.Env) (modules.Result, e
 	if err != nil {
 		return modules.Result{}, err
 	}
-	defer t.close()
-	if t.manual != nil {
+	defer t.Close()
+	if t.Manual != nil {
 		if _, ok := a.confirmed.Load(env.Host.Name); ok {
-			return modules.Result{Msg: fmt.Sprintf("the operator already confirmed deployment %s on %s", word(a.enable), t.name)}, nil
+			return modules.Result{Msg: fmt.Sprintf("the operator already confirmed deployment %s on %s", word(a.enable), t.Name)}, nil
 		}
 		return modules.Result{Changed: true,
-			Msg: fmt.Sprintf("would ask the operator to %s deployment on %s in Service Center (manual driver: the state cannot be read)", verb(a.enable), t.name)}, nil
+			Msg: fmt.Sprintf("would ask the operator to %s deployment on %s in Service Center (manual driver: the state cannot be read)", verb(a.enable), t.Name)}, nil
 	}
-	on, err := t.client.Deployment(ctx, t.name)
+	on, err := t.Client.Deployment(ctx, t.Name)
 	if err != nil {
-		return modules.Result{}, fmt.Errorf("read deployment state of %s: %w", t.name, err)
+		return modules.Result{}, fmt.Errorf("read deployment state of %s: %w", t.Name, err)
 	}
 	if on == a.enable {
-		r := a.result(false, fmt.Sprintf("deployment already %s on %s", word(on), t.name), on)
+		r := a.result(false, fmt.Sprintf("deployment already %s on %s", word(on), t.Name), on)
 		return r, nil
 	}
-	return a.result(true, fmt.Sprintf("would %s deployment on %s", verb(a.enable), t.name), on), nil
+	return a.result(true, fmt.Sprintf("would %s deployment on %s", verb(a.enable), t.Name), on), nil
 }
 
 // Apply reaches the state: through the API (http) or the operator (manual).
@@ -197,36 +164,36 @@ func (a *action) Apply(ctx context.Context, env *modules.Env) (modules.Result, e
 	if err != nil {
 		return modules.Result{}, err
 	}
-	defer t.close()
-	if t.manual != nil {
+	defer t.Close()
+	if t.Manual != nil {
 		return a.applyManual(ctx, env, t)
 	}
-	on, err := t.client.Deployment(ctx, t.name)
+	on, err := t.Client.Deployment(ctx, t.Name)
 	if err != nil {
-		return modules.Result{}, fmt.Errorf("read deployment state of %s: %w", t.name, err)
+		return modules.Result{}, fmt.Errorf("read deployment state of %s: %w", t.Name, err)
 	}
 	if on == a.enable {
-		return a.result(false, fmt.Sprintf("deployment already %s on %s", word(on), t.name), on), nil
+		return a.result(false, fmt.Sprintf("deployment already %s on %s", word(on), t.Name), on), nil
 	}
-	if err := t.client.SetDeployment(ctx, t.name, a.enable); err != nil {
-		return modules.Result{}, fmt.Errorf("%s deployment on %s: %w", verb(a.enable), t.name, err)
+	if err := t.Client.SetDeployment(ctx, t.Name, a.enable); err != nil {
+		return modules.Result{}, fmt.Errorf("%s deployment on %s: %w", verb(a.enable), t.Name, err)
 	}
 	if err := a.verify(ctx, env, t); err != nil {
 		return modules.Result{}, err
 	}
-	return a.result(true, fmt.Sprintf("deployment %s on %s (was %s)", word(a.enable), t.name, word(on)), on), nil
+	return a.result(true, fmt.Sprintf("deployment %s on %s (was %s)", word(a.enable), t.Name, word(on)), on), nil
 }
 
 // verify reads the state back until Service Center shows the change: an
 // integration may apply it asynchronously, and the next step (upgrading
 // the controller) must not start before it holds.
-func (a *action) verify(ctx context.Context, env *modules.Env, t target) error {
+func (a *action) verify(ctx context.Context, env *modules.Env, t scapi.Target) error {
 	ctx, cancel := context.WithTimeout(ctx, a.timeout)
 	defer cancel()
 	tick := time.NewTicker(a.opts.PollInterval)
 	defer tick.Stop()
 	for {
-		on, err := t.client.Deployment(ctx, t.name)
+		on, err := t.Client.Deployment(ctx, t.Name)
 		if err == nil && on == a.enable {
 			return nil
 		}
@@ -234,35 +201,35 @@ func (a *action) verify(ctx context.Context, env *modules.Env, t target) error {
 			err = fmt.Errorf("service center still shows deployment %s", word(on))
 		}
 		if env.Progress != nil {
-			env.Progress(fmt.Sprintf("waiting for Service Center to show deployment %s on %s", word(a.enable), t.name))
+			env.Progress(fmt.Sprintf("waiting for Service Center to show deployment %s on %s", word(a.enable), t.Name))
 		}
 		select {
 		case <-ctx.Done():
-			return fmt.Errorf("verify deployment %s on %s after %s: %w", word(a.enable), t.name, a.timeout, err)
+			return fmt.Errorf("verify deployment %s on %s after %s: %w", word(a.enable), t.Name, a.timeout, err)
 		case <-tick.C:
 		}
 	}
 }
 
-func (a *action) applyManual(ctx context.Context, env *modules.Env, t target) (modules.Result, error) {
+func (a *action) applyManual(ctx context.Context, env *modules.Env, t scapi.Target) (modules.Result, error) {
 	if _, ok := a.confirmed.Load(env.Host.Name); ok {
-		return modules.Result{Msg: fmt.Sprintf("the operator already confirmed deployment %s on %s", word(a.enable), t.name)}, nil
+		return modules.Result{Msg: fmt.Sprintf("the operator already confirmed deployment %s on %s", word(a.enable), t.Name)}, nil
 	}
 	if a.opts.Gate == nil {
-		return modules.Result{}, fmt.Errorf("%s deployment on %s: the manual driver needs an approval gate, and this run has none", verb(a.enable), t.name)
+		return modules.Result{}, fmt.Errorf("%s deployment on %s: the manual driver needs an approval gate, and this run has none", verb(a.enable), t.Name)
 	}
 	id := fmt.Sprintf("sc_frontend.%s.%s", verb(a.enable), env.Host.Name)
 	ctx, cancel := context.WithTimeout(ctx, a.timeout)
 	defer cancel()
 	if err := a.opts.Gate.Wait(ctx, id, a.instructions(t)); err != nil {
-		return modules.Result{}, fmt.Errorf("%s deployment on %s: waiting for the operator: %w", verb(a.enable), t.name, err)
+		return modules.Result{}, fmt.Errorf("%s deployment on %s: waiting for the operator: %w", verb(a.enable), t.Name, err)
 	}
 	a.confirmed.Store(env.Host.Name, true)
-	return modules.Result{Changed: true, Msg: fmt.Sprintf("the operator confirmed deployment %s on %s", word(a.enable), t.name),
+	return modules.Result{Changed: true, Msg: fmt.Sprintf("the operator confirmed deployment %s on %s", word(a.enable), t.Name),
 		Output: map[string]cty.Value{"deployment": cty.StringVal(word(a.enable))}}, nil
 }
 
-func (a *action) instructions(t target) string {
+func (a *action) instructions(t scapi.Target) string {
 	button := "Disable"
 	after := "Service Center no longer deploys applications to it."
 	if a.enable {
@@ -275,5 +242,5 @@ Service Center has no API for this step; please do it by hand:
   1. %[3]s
   2. Go to Administration » Servers ("Front-end Servers" in older versions) and open %[1]s.
   3. Press %[2]s.
-%[4]s`, t.name, button, t.manual.Instructions(), after)
+%[4]s`, t.Name, button, t.Manual.Instructions(), after)
 }

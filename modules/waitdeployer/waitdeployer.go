@@ -90,40 +90,8 @@ type action struct {
 	confirmed sync.Map // hosts whose operator confirmed, this run
 }
 
-type target struct {
-	name   string
-	client *scapi.Client
-	manual *scapi.Manual
-}
-
-func (t target) close() {
-	if t.client != nil {
-		t.client.Close()
-	}
-}
-
-func (a *action) open(env *modules.Env) (target, error) {
-	t := target{name: a.frontend}
-	if t.name == "" {
-		t.name = env.Host.Name
-	}
-	ep, err := scapi.Resolve(env.Inventory, env.Host, a.sc)
-	if err != nil {
-		return t, err
-	}
-	switch ep.Driver {
-	case "http":
-		t.client, err = scapi.New(ep, scapi.Options{Transport: a.opts.Transport})
-	case "manual":
-		var m scapi.Manual
-		if m, err = scapi.DecodeManual(ep.Settings); err != nil {
-			err = fmt.Errorf("service_center %s: %w", ep.Name, err)
-		}
-		t.manual = &m
-	default:
-		err = fmt.Errorf("service_center %s: driver %q is not http or manual", ep.Name, ep.Driver)
-	}
-	return t, err
+func (a *action) open(env *modules.Env) (scapi.Target, error) {
+	return scapi.Open(env.Inventory, env.Host, a.frontend, a.sc, scapi.Options{Transport: a.opts.Transport})
 }
 
 func output(d scapi.Deployer) map[string]cty.Value {
@@ -140,15 +108,15 @@ func (a *action) Check(ctx context.Context, env *modules.Env) (modules.Result, e
 	if err != nil {
 		return modules.Result{}, err
 	}
-	defer t.close()
-	if t.manual != nil {
-		return modules.Result{Msg: fmt.Sprintf("would ask the operator to confirm that the Deployment Service of %s has finished (manual driver)", t.name)}, nil
+	defer t.Close()
+	if t.Manual != nil {
+		return modules.Result{Msg: fmt.Sprintf("would ask the operator to confirm that the Deployment Service of %s has finished (manual driver)", t.Name)}, nil
 	}
-	d, err := t.client.Deployer(ctx, t.name)
+	d, err := t.Client.Deployer(ctx, t.Name)
 	if err != nil {
-		return modules.Result{}, fmt.Errorf("read Deployment Service threads of %s: %w", t.name, err)
+		return modules.Result{}, fmt.Errorf("read Deployment Service threads of %s: %w", t.Name, err)
 	}
-	msg := fmt.Sprintf("%s: %s now; apply waits until all sleep for %s", t.name, d, a.stable)
+	msg := fmt.Sprintf("%s: %s now; apply waits until all sleep for %s", t.Name, d, a.stable)
 	return modules.Result{Msg: msg, Output: output(d)}, nil
 }
 
@@ -158,8 +126,8 @@ func (a *action) Apply(ctx context.Context, env *modules.Env) (modules.Result, e
 	if err != nil {
 		return modules.Result{}, err
 	}
-	defer t.close()
-	if t.manual != nil {
+	defer t.Close()
+	if t.Manual != nil {
 		return a.applyManual(ctx, env, t)
 	}
 	return a.wait(ctx, env, t)
@@ -171,7 +139,7 @@ func fatal(err error) bool {
 	return errors.As(err, &se) && (se.Status == http.StatusUnauthorized || se.Status == http.StatusForbidden || se.Status == http.StatusNotFound)
 }
 
-func (a *action) wait(ctx context.Context, env *modules.Env, t target) (modules.Result, error) {
+func (a *action) wait(ctx context.Context, env *modules.Env, t scapi.Target) (modules.Result, error) {
 	progress := env.Progress
 	if progress == nil {
 		progress = func(string) {}
@@ -188,13 +156,13 @@ func (a *action) wait(ctx context.Context, env *modules.Env, t target) (modules.
 		asleep  time.Time // when all threads were first seen asleep; zero if not
 	)
 	for {
-		d, err := t.client.Deployer(ctx, t.name)
+		d, err := t.Client.Deployer(ctx, t.Name)
 		switch {
 		case err != nil && fatal(err):
-			return modules.Result{}, fmt.Errorf("read Deployment Service threads of %s: %w", t.name, err)
+			return modules.Result{}, fmt.Errorf("read Deployment Service threads of %s: %w", t.Name, err)
 		case err != nil && ctx.Err() == nil:
 			lastErr = err
-			progress(fmt.Sprintf("%s: reading threads failed, retrying: %v", t.name, err))
+			progress(fmt.Sprintf("%s: reading threads failed, retrying: %v", t.Name, err))
 		case err == nil:
 			last, seen, lastErr = d, true, nil
 			now := time.Now()
@@ -206,11 +174,11 @@ func (a *action) wait(ctx context.Context, env *modules.Env, t target) (modules.
 			if !asleep.IsZero() && now.Sub(asleep) >= a.stable {
 				return modules.Result{
 					Msg: fmt.Sprintf("all %d Deployment Service threads of %s sleeping for %s (waited %s)",
-						len(d.Threads), t.name, a.stable, now.Sub(start).Round(time.Second)),
+						len(d.Threads), t.Name, a.stable, now.Sub(start).Round(time.Second)),
 					Output: output(d),
 				}, nil
 			}
-			progress(fmt.Sprintf("%s: %s", t.name, d))
+			progress(fmt.Sprintf("%s: %s", t.Name, d))
 		}
 		select {
 		case <-ctx.Done():
@@ -220,9 +188,9 @@ func (a *action) wait(ctx context.Context, env *modules.Env, t target) (modules.
 	}
 }
 
-func (a *action) timedOut(ctx context.Context, t target, last scapi.Deployer, seen bool, lastErr error) error {
+func (a *action) timedOut(ctx context.Context, t scapi.Target, last scapi.Deployer, seen bool, lastErr error) error {
 	if !errors.Is(ctx.Err(), context.DeadlineExceeded) {
-		return fmt.Errorf("wait for the Deployment Service of %s: %w", t.name, ctx.Err())
+		return fmt.Errorf("wait for the Deployment Service of %s: %w", t.Name, ctx.Err())
 	}
 	what := "never read"
 	if seen {
@@ -231,7 +199,7 @@ func (a *action) timedOut(ctx context.Context, t target, last scapi.Deployer, se
 			what += "; threads " + all
 		}
 	}
-	err := fmt.Errorf("wait for the Deployment Service of %s: not finished after %s: %s", t.name, a.timeout, what)
+	err := fmt.Errorf("wait for the Deployment Service of %s: not finished after %s: %s", t.Name, a.timeout, what)
 	if lastErr != nil {
 		err = fmt.Errorf("%w; last poll failed: %w", err, lastErr)
 	}
@@ -249,12 +217,12 @@ func threadList(d scapi.Deployer) string {
 	return s
 }
 
-func (a *action) applyManual(ctx context.Context, env *modules.Env, t target) (modules.Result, error) {
+func (a *action) applyManual(ctx context.Context, env *modules.Env, t scapi.Target) (modules.Result, error) {
 	if _, ok := a.confirmed.Load(env.Host.Name); ok {
-		return modules.Result{Msg: fmt.Sprintf("the operator already confirmed that the Deployment Service of %s has finished", t.name)}, nil
+		return modules.Result{Msg: fmt.Sprintf("the operator already confirmed that the Deployment Service of %s has finished", t.Name)}, nil
 	}
 	if a.opts.Gate == nil {
-		return modules.Result{}, fmt.Errorf("wait for the Deployment Service of %s: the manual driver needs an approval gate, and this run has none", t.name)
+		return modules.Result{}, fmt.Errorf("wait for the Deployment Service of %s: the manual driver needs an approval gate, and this run has none", t.Name)
 	}
 	ctx, cancel := context.WithTimeout(ctx, a.timeout)
 	defer cancel()
@@ -265,10 +233,10 @@ Service Center has no API for the Deployment Service's threads; please watch the
   2. Go to Monitoring » Environment Health ("Platform Monitoring" in older versions).
   3. Click the detail link of the Deployment service of %[1]s.
   4. Wait until the status of all its threads is Sleeping, then confirm.
-The deployment of applications to %[1]s has then finished.`, t.name, t.manual.Instructions())
+The deployment of applications to %[1]s has then finished.`, t.Name, t.Manual.Instructions())
 	if err := a.opts.Gate.Wait(ctx, "wait_deployer."+env.Host.Name, instructions); err != nil {
-		return modules.Result{}, fmt.Errorf("wait for the Deployment Service of %s: waiting for the operator: %w", t.name, err)
+		return modules.Result{}, fmt.Errorf("wait for the Deployment Service of %s: waiting for the operator: %w", t.Name, err)
 	}
 	a.confirmed.Store(env.Host.Name, true)
-	return modules.Result{Msg: fmt.Sprintf("the operator confirmed that the Deployment Service of %s has finished", t.name)}, nil
+	return modules.Result{Msg: fmt.Sprintf("the operator confirmed that the Deployment Service of %s has finished", t.Name)}, nil
 }

@@ -9,5 +9,6 @@
 //
 // Entry points: Resolve finds a host's service_center endpoint, New builds a
 // Client from an "http" endpoint, and Client.Deployment, SetDeployment and
-// Deployer make the calls.
+// Deployer make the calls. Open does the first two for a module step and
+// also accepts a "manual" endpoint, giving a Target.
 package scapi
