@@ -95,6 +95,35 @@ service_center "lab" {
 		}
 		b.WriteString("}\n")
 	}
+	b.WriteString(f.split())
 	f.inv = filepath.Join(f.dir, "inventory.hcl")
 	return os.WriteFile(f.inv, []byte(b.String()), 0o644)
+}
+
+// split declares the updating and loaded sets: per zone the first half of
+// the front-ends, rounded down, are updating; the controller, first in its
+// zone, is among them. Unlike the inventory's default (the
+// controller plus half of the others), this keeps at least half of every
+// zone loaded, which the preflight asks of the loaded set's capacity, for
+// odd zone sizes too.
+func (f *Farm) split() string {
+	var updating, loaded []string
+	for z := 1; z <= f.cfg.Zones; z++ {
+		var zone []*Frontend
+		for _, fe := range f.fes {
+			if fe.Zone == fmt.Sprintf("zone%d", z) {
+				zone = append(zone, fe)
+			}
+		}
+		n := len(zone) / 2
+		for i, fe := range zone {
+			ref := "host." + fe.Name
+			if i < n { // the controller is first in its zone
+				updating = append(updating, ref)
+			} else {
+				loaded = append(loaded, ref)
+			}
+		}
+	}
+	return fmt.Sprintf("\nsplit {\n  updating = [%s]\n  loaded   = [%s]\n}\n", strings.Join(updating, ", "), strings.Join(loaded, ", "))
 }
