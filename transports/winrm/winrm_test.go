@@ -493,3 +493,28 @@ func TestFailingWriterStopsCommand(t *testing.T) {
 		t.Errorf("%d shells left open", srv.OpenShells())
 	}
 }
+
+// TestHostReboots: the host restarts while a command runs. Run reports
+// ErrConnectionLost; the next Run, in a new shell, works.
+func TestHostReboots(t *testing.T) {
+	host := winrmtest.NewHost()
+	started := make(chan struct{}, 1)
+	host.Handle("Wait-Forever", func(ctx context.Context, _ string, _ io.Reader, _, _ io.Writer) int {
+		started <- struct{}{}
+		<-ctx.Done()
+		return 0
+	})
+	srv := winrmtest.NewServer(t, winrmtest.Options{Password: password, Handler: host})
+	c := dial(t, hostFor(t, srv, ""))
+	done := make(chan error, 1)
+	go func() { done <- c.Run(t.Context(), &transports.Cmd{Command: "Wait-Forever"}) }()
+	<-started
+	srv.Reboot()
+	if err := <-done; !errors.Is(err, transports.ErrConnectionLost) {
+		t.Fatalf("Run across a reboot = %v, want ErrConnectionLost", err)
+	}
+	var out bytes.Buffer
+	if err := c.Run(t.Context(), &transports.Cmd{Command: "[Console]::Out.Write('back')", Stdout: &out}); err != nil || out.String() != "back" {
+		t.Fatalf("Run after the reboot: %v, stdout %q", err, out.String())
+	}
+}

@@ -9,12 +9,14 @@ import (
 	"io"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"unicode/utf16"
 )
 
 type shell struct {
 	id   string
 	cmds map[string]*command // guarded by Server.mu
+	lost atomic.Bool         // the host "rebooted": nothing more is answered
 }
 
 // exitTerminated is what Windows reports for a console process killed by

@@ -82,7 +82,7 @@ type Options struct {
 
 // Event is one WS-Management operation the server answered.
 type Event struct {
-	Op        string // Create, Command, Send, Receive, Signal, Delete
+	Op        string // Create, Command, Send, Receive, Signal, Delete; Reboot
 	ShellID   string
 	CommandID string
 	// Detail: the signal code for Signal, "timeout" for a Receive that
@@ -235,6 +235,24 @@ func (s *Server) Close() {
 	s.hs.CloseClientConnections()
 	s.hs.Close()
 	s.wg.Wait()
+}
+
+// Reboot simulates the host restarting while the server keeps its address:
+// every command is terminated, every shell forgotten (later requests for
+// them get the shell-not-found fault Windows sends after a restart) and
+// every client connection dropped.
+func (s *Server) Reboot() {
+	s.mu.Lock()
+	for id, sh := range s.shells {
+		sh.lost.Store(true)
+		for _, c := range sh.cmds {
+			c.terminate()
+		}
+		delete(s.shells, id)
+	}
+	s.recordLocked(Event{Op: "Reboot"})
+	s.mu.Unlock()
+	s.hs.CloseClientConnections()
 }
 
 // ClientCertificate issues a client certificate signed by the server's CA,

@@ -300,7 +300,7 @@ func (s *Server) receive(w http.ResponseWriter, r *http.Request, env *envelope, 
 		return
 	}
 	cid := env.Body.Receive.DesiredStream.CommandID
-	_, c, ok := s.lookup(w, "Receive", sid, cid, relates)
+	sh, c, ok := s.lookup(w, "Receive", sid, cid, relates)
 	if !ok {
 		return
 	}
@@ -314,6 +314,10 @@ func (s *Server) receive(w http.ResponseWriter, r *http.Request, env *envelope, 
 	}
 	for {
 		out, errOut, done, exit, wait := c.take(chunk)
+		if sh.lost.Load() {
+			// A rebooted host answers nothing: drop the connection.
+			panic(http.ErrAbortHandler)
+		}
 		if len(out) > 0 || len(errOut) > 0 || done {
 			var b strings.Builder
 			b.WriteString(`<rsp:ReceiveResponse>`)
