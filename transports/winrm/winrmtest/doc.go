@@ -21,8 +21,8 @@
 //
 // Options reproduce server limits and conditions: MaxEnvelopeSize (500 KB,
 // or 150 KB as on 2008 R2), the 8191-character command line, partial
-// streams (ReceiveChunk), Latency per request. Events, WaitEvent and
-// InjectFault let tests observe and disturb the exchange.
+// streams (ReceiveChunk), Latency per request. Events, WaitEvent,
+// InjectFault and Reboot let tests observe and disturb the exchange.
 //
 // Entry points: Start (no testing dependency, for the lab farm) and
 // NewServer (closes the server with t.Cleanup).
