@@ -202,7 +202,8 @@ func applyWith(c *cli.Context, opts builtin.Options) error {
 	default:
 		return &configError{msg: fmt.Sprintf("--output %q: want text or json", c.String("output"))}
 	}
-	sinks := fanout{sink}
+	versions := versionLog{}
+	sinks := fanout{sink, versions}
 	var junitReport *junit.Collector
 	if c.String("junit") != "" {
 		junitReport = junit.New(c.Args().First())
@@ -288,7 +289,7 @@ func applyWith(c *cli.Context, opts builtin.Options) error {
 		recap.Hosts[i].Error = secret.Scrub(recap.Hosts[i].Error)
 	}
 	if c.String("output") == "text" {
-		printRecap(c.App.Writer, recap, useColor(c.App.Writer))
+		printRecap(c.App.Writer, recap, versions)
 		if jrnl != nil {
 			fmt.Fprintf(c.App.Writer, "journal: %s\n", jrnl.Path())
 		}

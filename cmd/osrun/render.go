@@ -23,6 +23,33 @@ type textSink struct {
 	pending map[string]runner.Event
 }
 
+// versionLog keeps, per host, the platform version before the run and the
+// latest one after, from the version_before / version_after outputs the
+// installer module reports.
+type versionLog map[string]*[2]string
+
+// Emit records the versions an installer task reported.
+func (v versionLog) Emit(e runner.Event) {
+	if e.Kind != runner.HostTaskEnd || e.Module != "installer" || len(e.Output) == 0 {
+		return
+	}
+	var out struct {
+		Value struct {
+			Before string `json:"version_before"`
+			After  string `json:"version_after"`
+		} `json:"value"`
+	}
+	if json.Unmarshal(e.Output, &out) != nil || out.Value.After == "" {
+		return
+	}
+	p := v[e.Host]
+	if p == nil {
+		p = &[2]string{out.Value.Before, ""}
+		v[e.Host] = p
+	}
+	p[1] = out.Value.After
+}
+
 func newTextSink(w io.Writer, diff, color bool) *textSink {
 	return &textSink{w: w, diff: diff, color: color}
 }
@@ -145,7 +172,7 @@ func (s *jsonSink) Emit(e runner.Event) {
 	}{EventSchema, e})
 }
 
-func printRecap(w io.Writer, r *runner.Recap, color bool) {
+func printRecap(w io.Writer, r *runner.Recap, versions versionLog) {
 	fmt.Fprintf(w, "\nRECAP (%s)\n", r.Outcome)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	interrupted := false
@@ -156,11 +183,21 @@ func printRecap(w io.Writer, r *runner.Recap, color bool) {
 	if interrupted {
 		header += "\tINTERRUPTED"
 	}
+	if len(versions) > 0 {
+		header += "\tVERSION"
+	}
 	fmt.Fprintln(tw, header)
 	for _, h := range r.Hosts {
 		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%d\t%d\t%d", h.Host, h.OK, h.Changed, h.Failed, h.Skipped, h.Unreachable, h.Ignored)
 		if interrupted {
 			fmt.Fprintf(tw, "\t%d", h.Interrupted)
+		}
+		if len(versions) > 0 {
+			if v := versions[h.Host]; v != nil {
+				fmt.Fprintf(tw, "\t%s → %s", v[0], v[1])
+			} else {
+				fmt.Fprint(tw, "\t-")
+			}
 		}
 		fmt.Fprintln(tw)
 	}

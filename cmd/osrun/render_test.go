@@ -29,7 +29,9 @@ func syntheticRun() ([]runner.Event, *runner.Recap) {
 		{Kind: runner.WaveStart, Time: at(1501), Wave: "upgrade", WaveNum: 2, Waves: 2, Hosts: []string{"fe01", "fe02"}},
 		{Kind: runner.BatchStart, Time: at(1501), Wave: "upgrade", Batch: 1, Batches: 2, Hosts: []string{"fe01"}},
 		{Kind: runner.TaskStart, Time: at(1502), Wave: "upgrade", Task: "installer.platform", Hosts: []string{"fe01"}},
-		{Kind: runner.HostTaskEnd, Time: at(4000), Wave: "upgrade", Task: "installer.platform", Host: "fe01", Status: runner.StatusFailed, Duration: 2498 * time.Millisecond, Error: "installer exited with status 2"},
+		{Kind: runner.HostTaskEnd, Time: at(4000), Wave: "upgrade", Task: "installer.platform", Module: "installer", Host: "fe01", Status: runner.StatusFailed, Duration: 2498 * time.Millisecond, Error: "installer exited with status 2"},
+		{Kind: runner.HostTaskEnd, Time: at(4000), Wave: "upgrade", Task: "installer.platform", Module: "installer", Host: "fe02", Status: runner.StatusChanged, Duration: 2498 * time.Millisecond, Msg: "upgraded 11.30.0 → 11.31.0",
+			Output: []byte(`{"value":{"version_after":"11.31.0","version_before":"11.30.0"},"type":["object",{"version_after":"string","version_before":"string"}]}`)},
 		{Kind: runner.TaskEnd, Time: at(4000), Wave: "upgrade", Task: "installer.platform", Status: runner.StatusFailed},
 		{Kind: runner.WaveEnd, Time: at(4000), Wave: "upgrade", Status: runner.StatusFailed, Msg: "1 of 2 hosts failed, above max_fail_percentage 0: stopping"},
 		{Kind: runner.RunEnd, Time: at(4001), Status: runner.StatusFailed, Msg: "budget_exceeded"},
@@ -52,7 +54,11 @@ func TestRenderGolden(t *testing.T) {
 			for _, e := range events {
 				s.Emit(e)
 			}
-			printRecap(b, recap, false)
+			versions := versionLog{}
+			for _, e := range events {
+				versions.Emit(e)
+			}
+			printRecap(b, recap, versions)
 		}},
 		{"text-color.golden", func(b *bytes.Buffer) {
 			s := newTextSink(b, false, true)
@@ -97,7 +103,7 @@ func TestPlainOutputHasNoEscapes(t *testing.T) {
 	for _, e := range events {
 		s.Emit(e)
 	}
-	printRecap(&b, recap, false)
+	printRecap(&b, recap, nil)
 	if bytes.Contains(b.Bytes(), []byte("\x1b[")) {
 		t.Errorf("colour codes without colour:\n%q", b.String())
 	}
