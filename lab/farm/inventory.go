@@ -61,7 +61,7 @@ defaults {
     password          = file("secrets/winrm-password")
     https             = true
     ca_file           = "ca.pem"
-    auth              = "basic"
+    auth              = "ntlm"
     operation_timeout = "2s"
     timeout           = "10s"
   }

@@ -1,5 +1,5 @@
 // Package windows is a simulated Windows front-end of the lab farm: a
-// WS-Management endpoint (transports/winrm/winrmtest, HTTPS with Basic) whose
+// WS-Management endpoint (transports/winrm/winrmtest, HTTPS with NTLM) whose
 // PowerShell side answers the scripts of osrun's installer and service
 // modules (modules/hostscript/CONTRACT.md) by their first line,
 // "# osrun:<module>/<script>", and keeps the state a real server would:

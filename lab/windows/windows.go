@@ -101,10 +101,8 @@ type service struct {
 }
 
 // Start starts the endpoint on a free loopback port, over HTTPS signed by
-// its own CA (CAPEM), with Basic authentication (safe inside TLS). NTLM is
-// left out: through winrmtest it fails now and then under load (a 401 or
-// "shell not found" on the stdin Send), which the lab must not mistake for
-// an upgrade problem.
+// its own CA (CAPEM), accepting NTLM (the inventory's default, what
+// Windows domains use) and Basic (safe inside TLS).
 func Start(cfg Config) (*Host, error) {
 	if cfg.Name == "" || cfg.Password == "" {
 		return nil, errors.New("windows host: name and password are required")
@@ -129,7 +127,7 @@ func Start(cfg Config) (*Host, error) {
 	behind := cfg.Addr != "" && cfg.TLS != nil
 	srv, err := winrmtest.Start(winrmtest.Options{
 		HTTP:     behind,
-		Auth:     []string{winrmtest.AuthBasic},
+		Auth:     []string{winrmtest.AuthNTLM, winrmtest.AuthBasic},
 		User:     cfg.User,
 		Password: cfg.Password,
 		Handler:  h.fs,

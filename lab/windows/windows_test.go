@@ -56,7 +56,7 @@ func dial(t *testing.T, cfg windows.Config) (*windows.Host, *inventory.Host, *wi
 	}
 	https := true
 	ih := &inventory.Host{Name: cfg.Name, Address: "127.0.0.1", Stack: inventory.StackDotNet, Roles: []inventory.Role{inventory.RoleFrontend},
-		WinRM: inventory.WinRMSettings{Port: h.Port(), HTTPS: &https, CAFile: ca, Auth: "basic", User: h.User(),
+		WinRM: inventory.WinRMSettings{Port: h.Port(), HTTPS: &https, CAFile: ca, Auth: "ntlm", User: h.User(),
 			Password: secret.New(cfg.Password, "test"), Timeout: 10 * time.Second, OperationTimeout: 2 * time.Second}}
 	if cfg.Controller {
 		ih.Roles = append(ih.Roles, inventory.RoleController)
