@@ -1,12 +1,10 @@
 package dataplane
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"net/url"
 	"strings"
@@ -14,6 +12,7 @@ import (
 	"github.com/osrun/osrun/inventory"
 	"github.com/osrun/osrun/inventory/secret"
 	"github.com/osrun/osrun/modules/lbmember/member"
+	"github.com/osrun/osrun/modules/lbmember/restclient"
 	"github.com/osrun/osrun/modules/lbmember/setting"
 )
 
@@ -87,31 +86,18 @@ func (d *Driver) serversPath(server string) string {
 var errNotFound = errors.New("not found")
 
 func (d *Driver) do(ctx context.Context, method, path string, body, out any) error {
-	var rd io.Reader
-	if body != nil {
-		b, err := json.Marshal(body)
-		if err != nil {
-			return err
-		}
-		rd = bytes.NewReader(b)
-	}
-	req, err := http.NewRequestWithContext(ctx, method, d.cfg.URL+path, rd)
+	req, err := restclient.NewRequest(ctx, method, d.cfg.URL+path, body)
 	if err != nil {
 		return err
 	}
 	req.Header.Set("Content-Type", "application/json")
 	req.SetBasicAuth(d.cfg.User, d.cfg.Password.Reveal())
 	what := method + " " + req.URL.Path
-	resp, err := d.cfg.Client.Do(req)
+	status, raw, err := restclient.Send(d.cfg.Client, req)
 	if err != nil {
 		return fmt.Errorf("%s: %s: %w", d.Pool(), what, err)
 	}
-	defer resp.Body.Close()
-	raw, err := io.ReadAll(io.LimitReader(resp.Body, 8<<20))
-	if err != nil {
-		return fmt.Errorf("%s: %s: read the answer: %w", d.Pool(), what, err)
-	}
-	if resp.StatusCode != http.StatusOK && resp.StatusCode != http.StatusAccepted {
+	if status != http.StatusOK && status != http.StatusAccepted {
 		var e struct {
 			Code    int    `json:"code"`
 			Message string `json:"message"`
@@ -120,16 +106,14 @@ func (d *Driver) do(ctx context.Context, method, path string, body, out any) err
 		if json.Unmarshal(raw, &e) == nil && e.Message != "" {
 			msg = e.Message
 		}
-		err := fmt.Errorf("%d %s: %s", resp.StatusCode, http.StatusText(resp.StatusCode), msg)
-		if resp.StatusCode == http.StatusNotFound {
+		err := fmt.Errorf("%d %s: %s", status, http.StatusText(status), msg)
+		if status == http.StatusNotFound {
 			err = fmt.Errorf("%w: %w", errNotFound, err)
 		}
 		return fmt.Errorf("%s: %s: %w", d.Pool(), what, err)
 	}
-	if out != nil {
-		if err := json.Unmarshal(raw, out); err != nil {
-			return fmt.Errorf("%s: %s: decode the answer: %w", d.Pool(), what, err)
-		}
+	if err := restclient.Decode(raw, out); err != nil {
+		return fmt.Errorf("%s: %s: %w", d.Pool(), what, err)
 	}
 	return nil
 }

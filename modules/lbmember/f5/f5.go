@@ -1,12 +1,10 @@
 package f5
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"net/url"
 	"strings"
@@ -15,6 +13,7 @@ import (
 	"github.com/osrun/osrun/inventory"
 	"github.com/osrun/osrun/inventory/secret"
 	"github.com/osrun/osrun/modules/lbmember/member"
+	"github.com/osrun/osrun/modules/lbmember/restclient"
 	"github.com/osrun/osrun/modules/lbmember/setting"
 )
 
@@ -133,31 +132,18 @@ func statusError(status int, raw []byte) error {
 }
 
 func (d *Driver) send(ctx context.Context, method, path string, body any, auth func(*http.Request)) ([]byte, error) {
-	var rd io.Reader
-	if body != nil {
-		b, err := json.Marshal(body)
-		if err != nil {
-			return nil, err
-		}
-		rd = bytes.NewReader(b)
-	}
-	req, err := http.NewRequestWithContext(ctx, method, d.cfg.URL+path, rd)
+	req, err := restclient.NewRequest(ctx, method, d.cfg.URL+path, body)
 	if err != nil {
 		return nil, err
 	}
 	req.Header.Set("Content-Type", "application/json")
 	auth(req)
-	resp, err := d.cfg.Client.Do(req)
+	status, raw, err := restclient.Send(d.cfg.Client, req)
 	if err != nil {
 		return nil, err
 	}
-	defer resp.Body.Close()
-	raw, err := io.ReadAll(io.LimitReader(resp.Body, 8<<20))
-	if err != nil {
-		return nil, fmt.Errorf("read the answer: %w", err)
-	}
-	if resp.StatusCode != http.StatusOK {
-		return nil, statusError(resp.StatusCode, raw)
+	if status != http.StatusOK {
+		return nil, statusError(status, raw)
 	}
 	return raw, nil
 }
@@ -213,10 +199,8 @@ func (d *Driver) do(ctx context.Context, method, path string, body, out any) err
 	if err != nil {
 		return fmt.Errorf("%s: %s: %w", d.Pool(), what, err)
 	}
-	if out != nil {
-		if err := json.Unmarshal(raw, out); err != nil {
-			return fmt.Errorf("%s: %s: decode the answer: %w", d.Pool(), what, err)
-		}
+	if err := restclient.Decode(raw, out); err != nil {
+		return fmt.Errorf("%s: %s: %w", d.Pool(), what, err)
 	}
 	return nil
 }

@@ -1,12 +1,10 @@
 package netscaler
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -16,6 +14,7 @@ import (
 	"github.com/osrun/osrun/inventory"
 	"github.com/osrun/osrun/inventory/secret"
 	"github.com/osrun/osrun/modules/lbmember/member"
+	"github.com/osrun/osrun/modules/lbmember/restclient"
 	"github.com/osrun/osrun/modules/lbmember/setting"
 )
 
@@ -88,15 +87,7 @@ type nitroError struct {
 var ErrServiceGroupNotFound = errors.New("no such servicegroup")
 
 func (d *Driver) do(ctx context.Context, method, path string, body, out any) error {
-	var rd io.Reader
-	if body != nil {
-		b, err := json.Marshal(body)
-		if err != nil {
-			return err
-		}
-		rd = bytes.NewReader(b)
-	}
-	req, err := http.NewRequestWithContext(ctx, method, d.cfg.URL+path, rd)
+	req, err := restclient.NewRequest(ctx, method, d.cfg.URL+path, body)
 	if err != nil {
 		return err
 	}
@@ -104,33 +95,26 @@ func (d *Driver) do(ctx context.Context, method, path string, body, out any) err
 	req.Header.Set("X-NITRO-USER", d.cfg.User)
 	req.Header.Set("X-NITRO-PASS", d.cfg.Password.Reveal())
 	what := method + " " + strings.SplitN(path, "?args=", 2)[0]
-	resp, err := d.cfg.Client.Do(req)
+	status, raw, err := restclient.Send(d.cfg.Client, req)
 	if err != nil {
 		return fmt.Errorf("%s: %s: %w", d.Pool(), what, err)
-	}
-	defer resp.Body.Close()
-	raw, err := io.ReadAll(io.LimitReader(resp.Body, 8<<20))
-	if err != nil {
-		return fmt.Errorf("%s: %s: read the answer: %w", d.Pool(), what, err)
 	}
 	var env nitroError
 	jsonErr := json.Unmarshal(raw, &env)
 	// 200 and 201 succeed; 209 succeeds with a warning (X-NITRO-WARNING).
-	if resp.StatusCode >= 300 || (jsonErr == nil && env.ErrorCode != 0 && env.Severity == "ERROR") {
+	if status >= 300 || (jsonErr == nil && env.ErrorCode != 0 && env.Severity == "ERROR") {
 		msg := strings.TrimSpace(string(raw))
 		if jsonErr == nil && env.Message != "" {
 			msg = fmt.Sprintf("errorcode %d: %s", env.ErrorCode, env.Message)
 		}
-		err := fmt.Errorf("%d %s: %s", resp.StatusCode, http.StatusText(resp.StatusCode), msg)
+		err := fmt.Errorf("%d %s: %s", status, http.StatusText(status), msg)
 		if strings.Contains(env.Message, "No such resource") {
 			err = fmt.Errorf("%w: %w", ErrServiceGroupNotFound, err)
 		}
 		return fmt.Errorf("%s: %s: %w", d.Pool(), what, err)
 	}
-	if out != nil {
-		if err := json.Unmarshal(raw, out); err != nil {
-			return fmt.Errorf("%s: %s: decode the answer: %w", d.Pool(), what, err)
-		}
+	if err := restclient.Decode(raw, out); err != nil {
+		return fmt.Errorf("%s: %s: %w", d.Pool(), what, err)
 	}
 	return nil
 }

@@ -1,12 +1,10 @@
 package nginxplus
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"net/url"
 	"strings"
@@ -15,6 +13,7 @@ import (
 	"github.com/osrun/osrun/inventory"
 	"github.com/osrun/osrun/inventory/secret"
 	"github.com/osrun/osrun/modules/lbmember/member"
+	"github.com/osrun/osrun/modules/lbmember/restclient"
 	"github.com/osrun/osrun/modules/lbmember/setting"
 )
 
@@ -86,41 +85,23 @@ type apiError struct {
 var ErrUpstreamNotFound = errors.New("no such upstream")
 
 func (d *Driver) do(ctx context.Context, method, path string, body, out any) error {
-	var rd io.Reader
-	if body != nil {
-		b, err := json.Marshal(body)
-		if err != nil {
-			return err
-		}
-		rd = bytes.NewReader(b)
-	}
-	req, err := http.NewRequestWithContext(ctx, method, d.base+path, rd)
+	req, err := restclient.NewRequest(ctx, method, d.base+path, body)
 	if err != nil {
 		return err
-	}
-	if body != nil {
-		req.Header.Set("Content-Type", "application/json")
 	}
 	if d.cfg.User != "" {
 		req.SetBasicAuth(d.cfg.User, d.cfg.Password.Reveal())
 	}
 	what := method + " " + req.URL.Path
-	resp, err := d.cfg.Client.Do(req)
+	status, raw, err := restclient.Send(d.cfg.Client, req)
 	if err != nil {
 		return fmt.Errorf("%s: %w", what, err)
 	}
-	defer resp.Body.Close()
-	raw, err := io.ReadAll(io.LimitReader(resp.Body, 8<<20))
-	if err != nil {
-		return fmt.Errorf("%s: read the answer: %w", what, err)
+	if status != http.StatusOK {
+		return fmt.Errorf("%s: %w", what, statusError(status, raw))
 	}
-	if resp.StatusCode != http.StatusOK {
-		return fmt.Errorf("%s: %w", what, statusError(resp.StatusCode, raw))
-	}
-	if out != nil {
-		if err := json.Unmarshal(raw, out); err != nil {
-			return fmt.Errorf("%s: decode the answer: %w", what, err)
-		}
+	if err := restclient.Decode(raw, out); err != nil {
+		return fmt.Errorf("%s: %w", what, err)
 	}
 	return nil
 }
