@@ -101,6 +101,9 @@ func applyLab(c *cli.Context) error {
 	}
 	v := f.Verdict()
 	fmt.Fprint(out, v.String())
+	if cfg.Dir == "" {
+		fmt.Fprintf(out, "lab: %s (inventory, journal, logs, host sandboxes) is removed now; keep it with --lab-dir DIR\n", f.Dir())
+	}
 	if v.OK() {
 		return runErr
 	}
