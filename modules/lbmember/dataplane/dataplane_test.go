@@ -4,7 +4,6 @@ import (
 	"errors"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/zclconf/go-cty/cty"
@@ -37,13 +36,9 @@ func TestFakeDataPlaneConforms(t *testing.T) {
 			lbtest.Run(t, func(t *testing.T) *lbtest.Harness {
 				fake := dataplanetest.New(t, "web", "admin", "pw", servers...)
 				return &lbtest.Harness{
-					Driver:  open(t, fake.URL+"/"+version, "web", "pw"),
-					Members: servers,
-					Hold: func(t *testing.T, name string) func() {
-						fake.AddSessions(name, 1)
-						var once sync.Once
-						return func() { once.Do(func() { fake.AddSessions(name, -1) }) }
-					},
+					Driver:     open(t, fake.URL+"/"+version, "web", "pw"),
+					Members:    servers,
+					Hold:       lbtest.CountedHold(fake.AddSessions),
 					SetHealthy: func(t *testing.T, name string, ok bool) { fake.SetHealthy(name, ok) },
 				}
 			})

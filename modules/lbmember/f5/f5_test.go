@@ -5,7 +5,6 @@ import (
 	"net/http"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/zclconf/go-cty/cty"
@@ -36,13 +35,9 @@ func TestFakeF5Conforms(t *testing.T) {
 			lbtest.Run(t, func(t *testing.T) *lbtest.Harness {
 				fake := f5test.New(t, "outsystems", "admin", "pw", members...)
 				return &lbtest.Harness{
-					Driver:  newDriver(fake, "pw", basic),
-					Members: members,
-					Hold: func(t *testing.T, name string) func() {
-						fake.AddConns(name, 1)
-						var once sync.Once
-						return func() { once.Do(func() { fake.AddConns(name, -1) }) }
-					},
+					Driver:     newDriver(fake, "pw", basic),
+					Members:    members,
+					Hold:       lbtest.CountedHold(fake.AddConns),
 					SetHealthy: func(t *testing.T, name string, ok bool) { fake.SetMonitor(name, ok) },
 				}
 			})

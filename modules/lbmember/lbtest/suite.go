@@ -344,3 +344,14 @@ func testConcurrent(t *testing.T, h *Harness) {
 		}
 	}
 }
+
+// CountedHold is a Harness.Hold for a fake that keeps a session count per
+// member: add(name, 1) opens the session and the release, safe to call
+// more than once, calls add(name, -1).
+func CountedHold(add func(name string, delta int)) func(t *testing.T, name string) (release func()) {
+	return func(t *testing.T, name string) func() {
+		add(name, 1)
+		var once sync.Once
+		return func() { once.Do(func() { add(name, -1) }) }
+	}
+}

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/zclconf/go-cty/cty"
@@ -39,13 +38,9 @@ func TestFakeNetScalerConforms(t *testing.T) {
 	lbtest.Run(t, func(t *testing.T) *lbtest.Harness {
 		fake := netscalertest.New(t, "sg_web", "nsroot", "pw", members...)
 		return &lbtest.Harness{
-			Driver:  open(t, fake.URL, "pw", nil),
-			Members: members,
-			Hold: func(t *testing.T, name string) func() {
-				fake.AddConns(name, 1)
-				var once sync.Once
-				return func() { once.Do(func() { fake.AddConns(name, -1) }) }
-			},
+			Driver:     open(t, fake.URL, "pw", nil),
+			Members:    members,
+			Hold:       lbtest.CountedHold(fake.AddConns),
 			SetHealthy: func(t *testing.T, name string, ok bool) { fake.SetMonitor(name, ok) },
 		}
 	})

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/zclconf/go-cty/cty"
@@ -42,13 +41,9 @@ func TestFakeNGINXPlusConforms(t *testing.T) {
 		fake := nginxplustest.New(t, "outsystems", members...)
 		fake.RequireAuth("osrun", "pw")
 		return &lbtest.Harness{
-			Driver:  open(t, settings(fake)),
-			Members: members,
-			Hold: func(t *testing.T, name string) func() {
-				fake.AddActive(name, 1)
-				var once sync.Once
-				return func() { once.Do(func() { fake.AddActive(name, -1) }) }
-			},
+			Driver:     open(t, settings(fake)),
+			Members:    members,
+			Hold:       lbtest.CountedHold(fake.AddActive),
 			SetHealthy: func(t *testing.T, name string, ok bool) { fake.SetHealthy(name, ok) },
 		}
 	})
