@@ -17,25 +17,13 @@ import (
 	"github.com/osrun/osrun/inventory"
 	"github.com/osrun/osrun/modules"
 	"github.com/osrun/osrun/modules/httpcheck"
+	"github.com/osrun/osrun/modules/moduletest"
 )
 
 func newAction(t *testing.T, args map[string]cty.Value) (modules.Action, error) {
 	t.Helper()
 	def := httpcheck.Definition(httpcheck.Options{})
-	a := modules.Args{}
-	for _, p := range def.Params {
-		a[p.Name] = cty.NullVal(p.Type)
-		if p.Default != cty.NilVal {
-			a[p.Name] = p.Default
-		}
-	}
-	for k, v := range args {
-		if _, ok := def.Param(k); !ok {
-			t.Fatalf("argument %s is not declared", k)
-		}
-		a[k] = v
-	}
-	return def.New(a)
+	return def.New(moduletest.Args(t, def, args))
 }
 
 func env(address string) *modules.Env {

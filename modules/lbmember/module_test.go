@@ -18,6 +18,7 @@ import (
 	"github.com/osrun/osrun/modules/lbmember"
 	"github.com/osrun/osrun/modules/lbmember/lbtest"
 	"github.com/osrun/osrun/modules/lbmember/member"
+	"github.com/osrun/osrun/modules/moduletest"
 )
 
 // farm is a zone of three front-ends behind one fake balancer.
@@ -76,14 +77,7 @@ func (f *farm) env(host string) *modules.Env {
 // action builds an Action the way the loader would: defaults, then overrides.
 func (f *farm) action(t *testing.T, kv ...any) modules.Action {
 	t.Helper()
-	args := modules.Args{}
-	for _, p := range f.def.Params {
-		if p.Default != cty.NilVal {
-			args[p.Name] = p.Default
-		} else {
-			args[p.Name] = cty.NullVal(p.Type)
-		}
-	}
+	args := map[string]cty.Value{}
 	for i := 0; i < len(kv); i += 2 {
 		switch v := kv[i+1].(type) {
 		case string:
@@ -92,7 +86,7 @@ func (f *farm) action(t *testing.T, kv ...any) modules.Action {
 			args[kv[i].(string)] = cty.NumberIntVal(int64(v))
 		}
 	}
-	a, err := f.def.New(args)
+	a, err := f.def.New(moduletest.Args(t, f.def, args))
 	if err != nil {
 		t.Fatalf("New: %v", err)
 	}

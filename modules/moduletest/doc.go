@@ -1,6 +1,8 @@
-// Package moduletest holds the checks every module's own tests make of its
-// Definition, so each module states only what differs: the inventory its
-// documented example needs.
+// Package moduletest holds what every module's own tests do with its
+// Definition, so each module states only what differs.
 //
-// Entry point: CheckExample, usually with Hosts as part of the inventory.
+// Entry points: CheckExample decodes the documented example against an
+// inventory (Hosts is a fragment most examples need) and checks the
+// parameters' documentation; Args builds a task's arguments as the loader
+// passes them to Definition.New.
 package moduletest

@@ -18,6 +18,7 @@ import (
 	"github.com/osrun/osrun/lab/servicecenter"
 	"github.com/osrun/osrun/modules"
 	"github.com/osrun/osrun/modules/approval"
+	"github.com/osrun/osrun/modules/moduletest"
 	"github.com/osrun/osrun/modules/scfrontend"
 )
 
@@ -36,20 +37,7 @@ func farm(driver string, settings inventory.Values) *modules.Env {
 // defaults applied, then the given arguments.
 func newAction(t *testing.T, def *modules.Definition, args map[string]cty.Value) modules.Action {
 	t.Helper()
-	a := modules.Args{}
-	for _, p := range def.Params {
-		a[p.Name] = cty.NullVal(p.Type)
-		if p.Default != cty.NilVal {
-			a[p.Name] = p.Default
-		}
-	}
-	for k, v := range args {
-		if _, ok := def.Param(k); !ok {
-			t.Fatalf("argument %s is not declared", k)
-		}
-		a[k] = v
-	}
-	act, err := def.New(a)
+	act, err := def.New(moduletest.Args(t, def, args))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -19,6 +19,7 @@ import (
 	"github.com/osrun/osrun/lab/servicecenter"
 	"github.com/osrun/osrun/modules"
 	"github.com/osrun/osrun/modules/approval"
+	"github.com/osrun/osrun/modules/moduletest"
 	"github.com/osrun/osrun/modules/waitdeployer"
 )
 
@@ -57,20 +58,7 @@ func farm(driver string, settings inventory.Values, progress *progressLog) *modu
 func newAction(t *testing.T, opts waitdeployer.Options, args map[string]cty.Value) modules.Action {
 	t.Helper()
 	def := waitdeployer.Definition(opts)
-	a := modules.Args{}
-	for _, p := range def.Params {
-		a[p.Name] = cty.NullVal(p.Type)
-		if p.Default != cty.NilVal {
-			a[p.Name] = p.Default
-		}
-	}
-	for k, v := range args {
-		if _, ok := def.Param(k); !ok {
-			t.Fatalf("argument %s is not declared", k)
-		}
-		a[k] = cty.StringVal(v.AsString())
-	}
-	act, err := def.New(a)
+	act, err := def.New(moduletest.Args(t, def, args))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -282,17 +270,11 @@ func TestArguments(t *testing.T) {
 		t.Errorf("Name %q DefaultOn %q", def.Name, def.DefaultOn)
 	}
 	for _, bad := range []map[string]string{{"wait_timeout": "0s"}, {"poll_interval": "-1s"}, {"stable": "later"}, {"stable": "-5s"}} {
-		a := modules.Args{}
-		for _, p := range def.Params {
-			a[p.Name] = cty.NullVal(p.Type)
-			if p.Default != cty.NilVal {
-				a[p.Name] = p.Default
-			}
-		}
+		args := map[string]cty.Value{}
 		for k, v := range bad {
-			a[k] = cty.StringVal(v)
+			args[k] = cty.StringVal(v)
 		}
-		if _, err := def.New(a); err == nil {
+		if _, err := def.New(moduletest.Args(t, def, args)); err == nil {
 			t.Errorf("%v accepted", bad)
 		}
 	}
