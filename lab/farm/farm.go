@@ -354,15 +354,6 @@ func (f *Farm) scEvent(e servicecenter.Event) {
 }
 
 func (f *Farm) startBalancer() error {
-	if f.cfg.Balancer == "haproxy" {
-		h, err := f.startHAProxy()
-		if err != nil {
-			return err
-		}
-		f.lb = h
-		f.onClose(func() { h.Close() })
-		return nil
-	}
 	var members []lb.MemberConfig
 	for _, fe := range f.fes {
 		ping := appserver.PingJava
@@ -370,6 +361,15 @@ func (f *Farm) startBalancer() error {
 			ping = appserver.PingDotNet
 		}
 		members = append(members, lb.MemberConfig{Name: fe.Name, Addr: fe.App.Addr(), CheckPath: ping})
+	}
+	if f.cfg.Balancer == "haproxy" {
+		h, err := f.startHAProxy(members)
+		if err != nil {
+			return err
+		}
+		f.lb = h
+		f.onClose(func() { h.Close() })
+		return nil
 	}
 	l, err := lb.New(lb.Config{
 		Backend:       "outsystems",
