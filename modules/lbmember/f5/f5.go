@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"net/url"
 	"strings"
 	"sync"
 
@@ -58,7 +57,7 @@ func New(cfg Config) *Driver {
 func FromEndpoint(ep *inventory.Endpoint) (*Driver, error) {
 	r := setting.New(fmt.Sprintf("load balancer %s (f5)", ep.Name), ep.Settings)
 	cfg := Config{
-		URL:       r.Required("url"),
+		URL:       r.URL("url", "an https URL such as https://f5.example"),
 		Pool:      r.Required("pool"),
 		Partition: r.String("partition", "Common"),
 		User:      r.Required("user"),
@@ -74,9 +73,6 @@ func FromEndpoint(ep *inventory.Endpoint) (*Driver, error) {
 		cfg.Basic = true
 	default:
 		r.Fail("auth", "%q is not token or basic", auth)
-	}
-	if u, err := url.Parse(cfg.URL); cfg.URL != "" && (err != nil || u.Scheme != "https" && u.Scheme != "http" || u.Host == "") {
-		r.Fail("url", "%q is not an https URL such as https://f5.example", cfg.URL)
 	}
 	if err := r.Err(); err != nil {
 		return nil, err

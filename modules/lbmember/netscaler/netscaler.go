@@ -52,7 +52,7 @@ func New(cfg Config) *Driver {
 func FromEndpoint(ep *inventory.Endpoint) (*Driver, error) {
 	r := setting.New(fmt.Sprintf("load balancer %s (netscaler)", ep.Name), ep.Settings)
 	cfg := Config{
-		URL:          r.Required("url"),
+		URL:          r.URL("url", "an https URL such as https://adc.example"),
 		ServiceGroup: r.Required("servicegroup"),
 		User:         r.Required("user"),
 		Password:     r.Secret("password"),
@@ -61,9 +61,6 @@ func FromEndpoint(ep *inventory.Endpoint) (*Driver, error) {
 	}
 	if cfg.Password.IsZero() {
 		r.Fail("password", "is required (a secret reference such as env(\"NITRO_PASSWORD\"))")
-	}
-	if u, err := url.Parse(cfg.URL); cfg.URL != "" && (err != nil || u.Scheme != "https" && u.Scheme != "http" || u.Host == "") {
-		r.Fail("url", "%q is not an https URL such as https://adc.example", cfg.URL)
 	}
 	if err := r.Err(); err != nil {
 		return nil, err

@@ -52,10 +52,7 @@ func New(cfg Config) *Driver {
 // user and password (a secret reference), ca_file, insecure, timeout.
 func FromEndpoint(ep *inventory.Endpoint) (*Driver, error) {
 	r := setting.New(fmt.Sprintf("load balancer %s (nginx_plus)", ep.Name), ep.Settings)
-	cfg := Config{URL: r.Required("url"), Upstream: r.Required("upstream"), User: r.String("user", ""), Password: r.Secret("password")}
-	if u, err := url.Parse(cfg.URL); cfg.URL != "" && (err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "") {
-		r.Fail("url", "%q is not an http(s) URL such as https://nginx.example:8080/api", cfg.URL)
-	}
+	cfg := Config{URL: r.URL("url", "an http(s) URL such as https://nginx.example:8080/api"), Upstream: r.Required("upstream"), User: r.String("user", ""), Password: r.Secret("password")}
 	if cfg.User == "" && !cfg.Password.IsZero() {
 		r.Fail("user", "is required with password")
 	}

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"maps"
 	"net/http"
+	"net/url"
 	"os"
 	"slices"
 	"strings"
@@ -93,6 +94,17 @@ func (r *Reader) failed(name string) bool {
 		}
 	}
 	return false
+}
+
+// URL returns a required setting that must be an http or https URL with a
+// host; want completes "is not …" in the message, e.g. "an https URL such
+// as https://f5.example".
+func (r *Reader) URL(name, want string) string {
+	s := r.Required(name)
+	if u, err := url.Parse(s); s != "" && (err != nil || u.Scheme != "https" && u.Scheme != "http" || u.Host == "") {
+		r.errorf(name, "%q is not %s", s, want)
+	}
+	return s
 }
 
 // Bool returns an optional bool setting.

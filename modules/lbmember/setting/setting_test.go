@@ -64,6 +64,11 @@ func TestReaderErrors(t *testing.T) {
 			func(r *setting.Reader) { r.Duration("timeout", 0) }, `"soon" is not a duration`},
 		{"bad number", map[string]cty.Value{"port": cty.StringVal("http")},
 			func(r *setting.Reader) { r.Int("port", 0) }, "setting port: want number"},
+		{"url without scheme", map[string]cty.Value{"url": cty.StringVal("lb:8080")},
+			func(r *setting.Reader) { r.URL("url", "an https URL") }, `setting url: "lb:8080" is not an https URL`},
+		{"url of another scheme", map[string]cty.Value{"url": cty.StringVal("ftp://lb")},
+			func(r *setting.Reader) { r.URL("url", "an https URL") }, `"ftp://lb" is not an https URL`},
+		{"url missing", nil, func(r *setting.Reader) { r.URL("url", "an https URL") }, "setting url: is required"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
