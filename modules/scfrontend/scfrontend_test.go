@@ -18,6 +18,7 @@ import (
 	"github.com/osrun/osrun/lab/servicecenter"
 	"github.com/osrun/osrun/modules"
 	"github.com/osrun/osrun/modules/approval"
+	"github.com/osrun/osrun/modules/approval/approvaltest"
 	"github.com/osrun/osrun/modules/moduletest"
 	"github.com/osrun/osrun/modules/scfrontend"
 )
@@ -189,22 +190,10 @@ func TestHTTPDriverVerifyTimeout(t *testing.T) {
 	})
 }
 
-// recordingGate approves and remembers what it was asked.
-type recordingGate struct {
-	ids, instructions []string
-	err               error
-}
-
-func (g *recordingGate) Wait(_ context.Context, id, instructions string) error {
-	g.ids = append(g.ids, id)
-	g.instructions = append(g.instructions, instructions)
-	return g.err
-}
-
 func TestManualDriver(t *testing.T) {
 	for _, want := range []string{"disabled", "enabled"} {
 		t.Run(want, func(t *testing.T) {
-			gate := &recordingGate{}
+			gate := &approvaltest.Recorder{}
 			env := farm("manual", inventory.Values{"url": cty.StringVal("https://sc.example.com/ServiceCenter")})
 			act := newAction(t, scfrontend.Definition(scfrontend.Options{Gate: gate}), map[string]cty.Value{"deployment": cty.StringVal(want)})
 			button, verb := "Disable", "disable"
@@ -216,24 +205,24 @@ func TestManualDriver(t *testing.T) {
 			if err != nil || !check.Changed || !strings.HasPrefix(check.Msg, "would ask the operator to "+verb+" deployment on fe01") {
 				t.Fatalf("Check = %+v, %v", check, err)
 			}
-			if len(gate.ids) != 0 {
+			if len(gate.IDs) != 0 {
 				t.Fatal("Check asked the operator")
 			}
 			apply, err := act.Apply(t.Context(), env)
 			if err != nil || !apply.Changed {
 				t.Fatalf("Apply = %+v, %v", apply, err)
 			}
-			if len(gate.ids) != 1 || gate.ids[0] != "sc_frontend."+verb+".fe01" {
-				t.Fatalf("gate ids = %v", gate.ids)
+			if len(gate.IDs) != 1 || gate.IDs[0] != "sc_frontend."+verb+".fe01" {
+				t.Fatalf("gate ids = %v", gate.IDs)
 			}
 			for _, s := range []string{"Service Center » Administration » Servers » fe01 » " + button, "https://sc.example.com/ServiceCenter", "Press " + button} {
-				if !strings.Contains(gate.instructions[0], s) {
-					t.Errorf("instructions lack %q:\n%s", s, gate.instructions[0])
+				if !strings.Contains(gate.Instructions[0], s) {
+					t.Errorf("instructions lack %q:\n%s", s, gate.Instructions[0])
 				}
 			}
 			again, err := act.Apply(t.Context(), env)
-			if err != nil || again.Changed || len(gate.ids) != 1 {
-				t.Errorf("second Apply = %+v, %v (asked %d times); want no change, no question", again, err, len(gate.ids))
+			if err != nil || again.Changed || len(gate.IDs) != 1 {
+				t.Errorf("second Apply = %+v, %v (asked %d times); want no change, no question", again, err, len(gate.IDs))
 			}
 		})
 	}
@@ -261,7 +250,7 @@ func TestManualDriverFailures(t *testing.T) {
 		wantErr string
 	}{
 		{"no gate", nil, nil, "disable deployment on fe01: the manual driver needs an approval gate"},
-		{"denied", &recordingGate{err: approval.ErrDenied}, approval.ErrDenied, "disable deployment on fe01: waiting for the operator: denied"},
+		{"denied", &approvaltest.Recorder{Err: approval.ErrDenied}, approval.ErrDenied, "disable deployment on fe01: waiting for the operator: denied"},
 		{"timeout", &approval.File{}, approval.ErrTimeout, "no approval before the timeout"},
 	}
 	for _, tt := range tests {

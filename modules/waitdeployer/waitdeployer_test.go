@@ -1,7 +1,6 @@
 package waitdeployer_test
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -19,6 +18,7 @@ import (
 	"github.com/osrun/osrun/lab/servicecenter"
 	"github.com/osrun/osrun/modules"
 	"github.com/osrun/osrun/modules/approval"
+	"github.com/osrun/osrun/modules/approval/approvaltest"
 	"github.com/osrun/osrun/modules/moduletest"
 	"github.com/osrun/osrun/modules/waitdeployer"
 )
@@ -219,36 +219,25 @@ func TestFatalAnswers(t *testing.T) {
 	}
 }
 
-type recordingGate struct {
-	ids, instructions []string
-	err               error
-}
-
-func (g *recordingGate) Wait(_ context.Context, id, instructions string) error {
-	g.ids = append(g.ids, id)
-	g.instructions = append(g.instructions, instructions)
-	return g.err
-}
-
 func TestManualDriver(t *testing.T) {
-	gate := &recordingGate{}
+	gate := &approvaltest.Recorder{}
 	env := farm("manual", nil, nil)
 	act := newAction(t, waitdeployer.Options{Gate: gate}, nil)
 	check, err := act.Check(t.Context(), env)
-	if err != nil || check.Changed || !strings.HasPrefix(check.Msg, "would ask the operator") || len(gate.ids) != 0 {
-		t.Fatalf("Check = %+v, %v (asked %v)", check, err, gate.ids)
+	if err != nil || check.Changed || !strings.HasPrefix(check.Msg, "would ask the operator") || len(gate.IDs) != 0 {
+		t.Fatalf("Check = %+v, %v (asked %v)", check, err, gate.IDs)
 	}
 	r, err := act.Apply(t.Context(), env)
 	if err != nil || r.Changed {
 		t.Fatalf("Apply = %+v, %v", r, err)
 	}
-	if len(gate.ids) != 1 || gate.ids[0] != "wait_deployer.fe01" ||
-		!strings.Contains(gate.instructions[0], "Monitoring » Environment Health » fe01 » Deployment") ||
-		!strings.Contains(gate.instructions[0], "Sleeping") {
-		t.Fatalf("asked %v: %q", gate.ids, gate.instructions)
+	if len(gate.IDs) != 1 || gate.IDs[0] != "wait_deployer.fe01" ||
+		!strings.Contains(gate.Instructions[0], "Monitoring » Environment Health » fe01 » Deployment") ||
+		!strings.Contains(gate.Instructions[0], "Sleeping") {
+		t.Fatalf("asked %v: %q", gate.IDs, gate.Instructions)
 	}
-	if r, err := act.Apply(t.Context(), env); err != nil || r.Changed || len(gate.ids) != 1 {
-		t.Errorf("second Apply = %+v, %v; asked %d times", r, err, len(gate.ids))
+	if r, err := act.Apply(t.Context(), env); err != nil || r.Changed || len(gate.IDs) != 1 {
+		t.Errorf("second Apply = %+v, %v; asked %d times", r, err, len(gate.IDs))
 	}
 
 	synctest.Test(t, func(t *testing.T) {
