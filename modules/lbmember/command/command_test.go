@@ -164,9 +164,7 @@ func TestCommandErrors(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			err := tt.do()
-			if err == nil || !strings.Contains(err.Error(), tt.want) || (tt.is != nil && !errors.Is(err, tt.is)) {
-				t.Errorf("error = %v, want %q", err, tt.want)
-			}
+			lbtest.WantError(t, err, tt.want, tt.is)
 		})
 	}
 }

@@ -95,9 +95,7 @@ func TestErrors(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			fake := f5test.New(t, "outsystems", "admin", "pw", members...)
 			err := tt.do(newDriver(fake, tt.password, tt.basic))
-			if err == nil || !strings.Contains(err.Error(), tt.want) || (tt.is != nil && !errors.Is(err, tt.is)) {
-				t.Errorf("error = %v, want %q", err, tt.want)
-			}
+			lbtest.WantError(t, err, tt.want, tt.is)
 			if err != nil && strings.Contains(err.Error(), "wrong") {
 				t.Errorf("the error shows the password: %v", err)
 			}

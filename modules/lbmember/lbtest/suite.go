@@ -5,6 +5,7 @@ import (
 	"errors"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -353,5 +354,14 @@ func CountedHold(add func(name string, delta int)) func(t *testing.T, name strin
 		add(name, 1)
 		var once sync.Once
 		return func() { once.Do(func() { add(name, -1) }) }
+	}
+}
+
+// WantError fails t unless err contains want and, when is is not nil,
+// wraps is: the check of a driver's error-table tests.
+func WantError(t testing.TB, err error, want string, is error) {
+	t.Helper()
+	if err == nil || !strings.Contains(err.Error(), want) || (is != nil && !errors.Is(err, is)) {
+		t.Errorf("error = %v, want %q", err, want)
 	}
 }

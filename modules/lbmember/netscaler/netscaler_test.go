@@ -1,7 +1,6 @@
 package netscaler_test
 
 import (
-	"errors"
 	"slices"
 	"strings"
 	"testing"
@@ -103,9 +102,7 @@ func TestErrors(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			err := tt.do(tt.d)
-			if err == nil || !strings.Contains(err.Error(), tt.want) || (tt.is != nil && !errors.Is(err, tt.is)) {
-				t.Errorf("error = %v, want %q", err, tt.want)
-			}
+			lbtest.WantError(t, err, tt.want, tt.is)
 			if err != nil && strings.Contains(err.Error(), "nope") {
 				t.Errorf("the error shows the password: %v", err)
 			}

@@ -1,7 +1,6 @@
 package nginxplus_test
 
 import (
-	"errors"
 	"slices"
 	"strings"
 	"testing"
@@ -101,9 +100,7 @@ func TestErrors(t *testing.T) {
 			s := settings(fake)
 			tt.setup(fake, s)
 			err := tt.do(open(t, s))
-			if err == nil || !strings.Contains(err.Error(), tt.want) || (tt.is != nil && !errors.Is(err, tt.is)) {
-				t.Errorf("error = %v, want %q", err, tt.want)
-			}
+			lbtest.WantError(t, err, tt.want, tt.is)
 			if err != nil && strings.Contains(err.Error(), "pw") && !strings.Contains(err.Error(), "password") {
 				t.Errorf("error may show the password: %v", err)
 			}
