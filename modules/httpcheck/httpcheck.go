@@ -43,7 +43,10 @@ back: the status and the start of the body. To wait for an application that is s
 starting, use the task's retries and delay (or until = self.output.status == 200).
 
 The request changes nothing, so check mode sends it too and the task never reports
-a change. Runs on the control machine.`,
+a change. In check mode a body that does not match body_regex yet is reported, not
+failed: it usually names what earlier tasks (an upgrade) would have changed. A host
+that does not answer, or answers another status, fails in check mode too. Runs on
+the control machine.`,
 		DefaultOn: modules.OnControl,
 		Params: []modules.Param{
 			{Name: "url", Type: cty.String, Doc: "The whole URL to request; excludes scheme, port and path."},
@@ -198,17 +201,38 @@ func (a *action) client() (*http.Client, error) {
 	}, nil
 }
 
-// Check sends the request too: it is read-only.
+// Check sends the request too: it is read-only. A body that does not match
+// yet is not a failure in a rehearsal: the body usually names what earlier
+// tasks (an upgrade) would have changed, and a rehearsal changed nothing.
+// A host that does not answer, or answers the wrong status, still fails.
 func (a *action) Check(ctx context.Context, env *modules.Env) (modules.Result, error) {
-	return a.run(ctx, env)
+	res, err := a.run(ctx, env, true)
+	var mismatch *bodyMismatchError
+	if errors.As(err, &mismatch) {
+		res.Msg = fmt.Sprintf("%s; would check again after the earlier tasks: %v", res.Msg, mismatch)
+		return res, nil
+	}
+	return res, err
 }
 
 // Apply sends the request.
 func (a *action) Apply(ctx context.Context, env *modules.Env) (modules.Result, error) {
-	return a.run(ctx, env)
+	return a.run(ctx, env, false)
 }
 
-func (a *action) run(ctx context.Context, env *modules.Env) (modules.Result, error) {
+// bodyMismatchError is an answer with the right status whose body does not
+// match body_regex.
+type bodyMismatchError struct {
+	re      *regexp.Regexp
+	status  int
+	excerpt string
+}
+
+func (e *bodyMismatchError) Error() string {
+	return fmt.Sprintf("got %d, but the body does not match %q%s", e.status, e.re, e.excerpt)
+}
+
+func (a *action) run(ctx context.Context, env *modules.Env, check bool) (modules.Result, error) {
 	target, err := a.target(env)
 	if err != nil {
 		return modules.Result{}, err
@@ -224,6 +248,10 @@ func (a *action) run(ctx context.Context, env *modules.Env) (modules.Result, err
 	}
 	status, err := a.attempt(ctx, client, target)
 	out := map[string]cty.Value{"status": cty.NumberIntVal(int64(status))}
+	var mismatch *bodyMismatchError
+	if check && errors.As(err, &mismatch) {
+		return modules.Result{Msg: fmt.Sprintf("%s: %d %s", what, status, http.StatusText(status)), Output: out}, err
+	}
 	if err != nil {
 		return modules.Result{Output: out}, fmt.Errorf("%s: %w", what, err)
 	}
@@ -266,7 +294,7 @@ func (a *action) attempt(ctx context.Context, client *http.Client, target string
 		return resp.StatusCode, errors.New(msg + bodyExcerpt(body))
 	}
 	if a.bodyRE != nil && !a.bodyRE.Match(body) {
-		return resp.StatusCode, fmt.Errorf("got %d, but the body does not match %q%s", resp.StatusCode, a.bodyRE, bodyExcerpt(body))
+		return resp.StatusCode, &bodyMismatchError{re: a.bodyRE, status: resp.StatusCode, excerpt: bodyExcerpt(body)}
 	}
 	return resp.StatusCode, nil
 }

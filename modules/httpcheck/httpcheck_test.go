@@ -82,6 +82,14 @@ func TestHTTPCheck(t *testing.T) {
 			}{{"Check", func() (modules.Result, error) { return act.Check(t.Context(), env(tt.address)) }},
 				{"Apply", func() (modules.Result, error) { return act.Apply(t.Context(), env(tt.address)) }}} {
 				r, err := run.f()
+				if run.name == "Check" && tt.name == "body mismatch" {
+					// A rehearsal upgraded nothing: a body that does not match
+					// yet is reported, not failed.
+					if err != nil || !strings.Contains(r.Msg, "would check again after the earlier tasks: "+tt.wantErr) || r.Changed {
+						t.Fatalf("Check = %+v, %v; want the mismatch reported without failing", r, err)
+					}
+					continue
+				}
 				if tt.wantErr != "" {
 					if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
 						t.Fatalf("%s = %v, want an error containing %q", run.name, err, tt.wantErr)
