@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"sync"
 	"time"
 
 	"github.com/zclconf/go-cty/cty"
@@ -80,7 +79,7 @@ Runs on the control machine.`,
 			return modules.Effect{Deployment: modules.DeploymentDisabled}
 		},
 		New: func(args modules.Args) (modules.Action, error) {
-			a := &action{opts: opts, enable: args.String("deployment") == "enabled",
+			a := &action{opts: opts, operator: scapi.Operator{Gate: opts.Gate}, enable: args.String("deployment") == "enabled",
 				frontend: args.String("frontend"), sc: args.String("service_center")}
 			var err error
 			if a.timeout, err = args.Duration("wait_timeout"); err != nil {
@@ -101,9 +100,9 @@ type action struct {
 	sc       string
 	timeout  time.Duration
 
-	// confirmed remembers manual steps the operator approved in this run,
-	// per host, so a second Apply asks nobody and reports no change.
-	confirmed sync.Map
+	// operator remembers manual steps approved in this run, so a second
+	// Apply asks nobody and reports no change.
+	operator scapi.Operator
 }
 
 func word(enabled bool) string {
@@ -141,7 +140,7 @@ func (a *action) Check(ctx context.Context, env *modules.Env) (modules.Result, e
 	}
 	defer t.Close()
 	if t.Manual != nil {
-		if _, ok := a.confirmed.Load(env.Host.Name); ok {
+		if a.operator.Confirmed(env.Host.Name) {
 			return modules.Result{Msg: fmt.Sprintf("the operator already confirmed deployment %s on %s", word(a.enable), t.Name)}, nil
 		}
 		return modules.Result{Changed: true,
@@ -212,19 +211,13 @@ func (a *action) verify(ctx context.Context, env *modules.Env, t scapi.Target) e
 }
 
 func (a *action) applyManual(ctx context.Context, env *modules.Env, t scapi.Target) (modules.Result, error) {
-	if _, ok := a.confirmed.Load(env.Host.Name); ok {
+	if a.operator.Confirmed(env.Host.Name) {
 		return modules.Result{Msg: fmt.Sprintf("the operator already confirmed deployment %s on %s", word(a.enable), t.Name)}, nil
 	}
-	if a.opts.Gate == nil {
-		return modules.Result{}, fmt.Errorf("%s deployment on %s: the manual driver needs an approval gate, and this run has none", verb(a.enable), t.Name)
-	}
 	id := fmt.Sprintf("sc_frontend.%s.%s", verb(a.enable), env.Host.Name)
-	ctx, cancel := context.WithTimeout(ctx, a.timeout)
-	defer cancel()
-	if err := a.opts.Gate.Wait(ctx, id, a.instructions(t)); err != nil {
-		return modules.Result{}, fmt.Errorf("%s deployment on %s: waiting for the operator: %w", verb(a.enable), t.Name, err)
+	if err := a.operator.Confirm(ctx, env.Host.Name, id, a.instructions(t), a.timeout); err != nil {
+		return modules.Result{}, fmt.Errorf("%s deployment on %s: %w", verb(a.enable), t.Name, err)
 	}
-	a.confirmed.Store(env.Host.Name, true)
 	return modules.Result{Changed: true, Msg: fmt.Sprintf("the operator confirmed deployment %s on %s", word(a.enable), t.Name),
 		Output: map[string]cty.Value{"deployment": cty.StringVal(word(a.enable))}}, nil
 }

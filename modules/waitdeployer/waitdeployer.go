@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"sync"
 	"time"
 
 	"github.com/zclconf/go-cty/cty"
@@ -63,7 +62,7 @@ Runs on the control machine.`,
   }
 }`,
 		New: func(args modules.Args) (modules.Action, error) {
-			a := &action{opts: opts, frontend: args.String("frontend"), sc: args.String("service_center")}
+			a := &action{opts: opts, operator: scapi.Operator{Gate: opts.Gate}, frontend: args.String("frontend"), sc: args.String("service_center")}
 			for _, d := range []struct {
 				name string
 				into *time.Duration
@@ -87,7 +86,7 @@ type action struct {
 	frontend, sc          string
 	stable, timeout, poll time.Duration
 
-	confirmed sync.Map // hosts whose operator confirmed, this run
+	operator scapi.Operator // remembers the hosts confirmed in this run
 }
 
 func (a *action) open(env *modules.Env) (scapi.Target, error) {
@@ -218,14 +217,9 @@ func threadList(d scapi.Deployer) string {
 }
 
 func (a *action) applyManual(ctx context.Context, env *modules.Env, t scapi.Target) (modules.Result, error) {
-	if _, ok := a.confirmed.Load(env.Host.Name); ok {
+	if a.operator.Confirmed(env.Host.Name) {
 		return modules.Result{Msg: fmt.Sprintf("the operator already confirmed that the Deployment Service of %s has finished", t.Name)}, nil
 	}
-	if a.opts.Gate == nil {
-		return modules.Result{}, fmt.Errorf("wait for the Deployment Service of %s: the manual driver needs an approval gate, and this run has none", t.Name)
-	}
-	ctx, cancel := context.WithTimeout(ctx, a.timeout)
-	defer cancel()
 	instructions := fmt.Sprintf(`Service Center » Monitoring » Environment Health » %[1]s » Deployment (details)
 
 Service Center has no API for the Deployment Service's threads; please watch them:
@@ -234,9 +228,8 @@ Service Center has no API for the Deployment Service's threads; please watch the
   3. Click the detail link of the Deployment service of %[1]s.
   4. Wait until the status of all its threads is Sleeping, then confirm.
 The deployment of applications to %[1]s has then finished.`, t.Name, t.Manual.Instructions())
-	if err := a.opts.Gate.Wait(ctx, "wait_deployer."+env.Host.Name, instructions); err != nil {
-		return modules.Result{}, fmt.Errorf("wait for the Deployment Service of %s: waiting for the operator: %w", t.Name, err)
+	if err := a.operator.Confirm(ctx, env.Host.Name, "wait_deployer."+env.Host.Name, instructions, a.timeout); err != nil {
+		return modules.Result{}, fmt.Errorf("wait for the Deployment Service of %s: %w", t.Name, err)
 	}
-	a.confirmed.Store(env.Host.Name, true)
 	return modules.Result{Msg: fmt.Sprintf("the operator confirmed that the Deployment Service of %s has finished", t.Name)}, nil
 }

@@ -10,5 +10,6 @@
 // Entry points: Resolve finds a host's service_center endpoint, New builds a
 // Client from an "http" endpoint, and Client.Deployment, SetDeployment and
 // Deployer make the calls. Open does the first two for a module step and
-// also accepts a "manual" endpoint, giving a Target.
+// also accepts a "manual" endpoint, giving a Target; Operator asks the
+// operator for a manual step through an approval gate, once per host.
 package scapi
