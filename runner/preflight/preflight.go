@@ -151,12 +151,12 @@ type checker struct {
 	// usesBalancer: the playbook changes rotation, so every zone needs a
 	// load balancer.
 	usesBalancer bool
-	inv        *inventory.Inventory
-	opts       Options
-	selected   map[*inventory.Host]bool
-	sem        chan struct{}
-	wg         sync.WaitGroup
-	hostReport map[*inventory.Host]*HostReport // written only by the host's own check
+	inv          *inventory.Inventory
+	opts         Options
+	selected     map[*inventory.Host]bool
+	sem          chan struct{}
+	wg           sync.WaitGroup
+	hostReport   map[*inventory.Host]*HostReport // written only by the host's own check
 
 	mu     sync.Mutex // guards report's Problems, Notes and Artefacts' verdicts
 	report *Report
