@@ -9,6 +9,8 @@ import (
 	"github.com/hashicorp/hcl/v2/hclparse"
 	"github.com/hashicorp/hcl/v2/hclsyntax"
 	"github.com/zclconf/go-cty/cty"
+
+	"github.com/osrun/osrun/internal/hclsource"
 )
 
 var rootSchema = &hcl.BodySchema{
@@ -74,31 +76,17 @@ var (
 // Load parses and validates one inventory file. The parser is shared
 // across the CLI invocation so diagnostics render with source snippets.
 // The inventory is nil exactly when the diagnostics have errors.
+// Files larger than 4 MiB or nested deeper than 128 levels are refused
+// before they are parsed (hclsource).
 func Load(parser *hclparse.Parser, filename string) (*Inventory, hcl.Diagnostics) {
-	var (
-		file  *hcl.File
-		diags hcl.Diagnostics
-	)
-	if strings.HasSuffix(filename, ".json") {
-		file, diags = parser.ParseJSONFile(filename)
-	} else {
-		file, diags = parser.ParseHCLFile(filename)
-	}
+	file, diags := hclsource.Parse(parser, filename)
 	return load(file, diags, filename)
 }
 
 // LoadSource is Load for in-memory source (tests, fuzzing). Like the
 // parser it uses, it returns the file parsed earlier under the same name.
 func LoadSource(parser *hclparse.Parser, filename string, src []byte) (*Inventory, hcl.Diagnostics) {
-	var (
-		file  *hcl.File
-		diags hcl.Diagnostics
-	)
-	if strings.HasSuffix(filename, ".json") {
-		file, diags = parser.ParseJSON(src, filename)
-	} else {
-		file, diags = parser.ParseHCL(src, filename)
-	}
+	file, diags := hclsource.ParseSource(parser, filename, src)
 	return load(file, diags, filename)
 }
 

@@ -6,6 +6,8 @@ import (
 	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/hclparse"
 	"github.com/zclconf/go-cty/cty"
+
+	"github.com/osrun/osrun/internal/hclsource"
 )
 
 // File is a playbook whose syntax and top-level structure are valid but
@@ -42,10 +44,7 @@ func Parse(parser *hclparse.Parser, filename string) (*File, hcl.Diagnostics) {
 
 // parseSource is Parse for source already in memory (tests, fuzzing).
 func parseSource(parser *hclparse.Parser, filename string, src []byte) (*File, hcl.Diagnostics) {
-	if diags := checkSource(src, filename, false); diags.HasErrors() {
-		return nil, diags
-	}
-	hf, diags := parser.ParseHCL(src, filename)
+	hf, diags := hclsource.ParseSource(parser, filename, src)
 	return parseFile(parser, filename, hf, diags)
 }
 

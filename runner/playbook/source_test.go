@@ -7,6 +7,8 @@ import (
 	"testing"
 
 	"github.com/hashicorp/hcl/v2/hclparse"
+
+	"github.com/osrun/osrun/internal/hclsource"
 )
 
 // TestHostileSource feeds input that would exhaust the parser's stack or
@@ -25,8 +27,8 @@ func TestHostileSource(t *testing.T) {
 		{"objects", wave(strings.Repeat("{a=", n) + "1" + strings.Repeat("}", n)), "Too deeply nested", 3},
 		{"templates", wave(strings.Repeat(`"${`, n) + "1" + strings.Repeat(`}"`, n)), "Too deeply nested", 3},
 		{"template directives", wave(`"` + strings.Repeat("%{if true}", n) + strings.Repeat("%{endif}", n) + `"`), "Too deeply nested", 3},
-		{"blocks", strings.Repeat("wave \"w\" {\n", n) + strings.Repeat("}\n", n), "Too deeply nested", maxNesting + 1},
-		{"huge", "# " + strings.Repeat("x", maxSourceBytes) + "\n", "File too large", 1},
+		{"blocks", strings.Repeat("wave \"w\" {\n", n) + strings.Repeat("}\n", n), "Too deeply nested", hclsource.MaxNesting + 1},
+		{"huge", "# " + strings.Repeat("x", hclsource.MaxBytes) + "\n", "File too large", 1},
 		{"nesting allowed", wave(strings.Repeat("[", 3) + "1" + strings.Repeat("]", 3)), "Invalid serial", 3},
 		{"brackets in strings do not count", wave(`"` + strings.Repeat("[", 1000) + `"`), "Invalid serial", 3},
 	}
