@@ -162,7 +162,7 @@ func apply(c *cli.Context) error {
 	if c.Bool("lab") {
 		return applyLab(c) // lab.go: starts the lab farm, then applyWith
 	}
-	return applyWith(c, builtin.Options{})
+	return applyWith(c, builtin.Options{PollInterval: c.Duration("poll-interval")})
 }
 
 // applyWith is apply with the modules' options (the lab shortens polls).

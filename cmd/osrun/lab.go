@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"maps"
-	"os"
 	"slices"
 	"time"
 
@@ -18,13 +17,15 @@ import (
 // labFlags are apply's flags for the built-in lab farm (lab/farm).
 var labFlags = []cli.Flag{
 	&cli.BoolFlag{Name: "lab", Usage: "run the playbook against the built-in lab farm, under traffic, and end with its verdict (non-zero exit if a request failed)"},
-	&cli.IntFlag{Name: "lab-zones", Value: 2, Usage: "zones in the lab farm"},
-	&cli.IntFlag{Name: "lab-frontends", Value: 4, Usage: "front-ends per zone in the lab farm, .NET and J2EE in turn"},
-	&cli.StringFlag{Name: "lab-lb", Value: "sim", Usage: "the lab's load balancer: sim (built in, speaks HAProxy's runtime API) or haproxy (the real binary, from PATH)"},
-	&cli.StringFlag{Name: "lab-sshd", Usage: "serve the lab's J2EE front-ends with real OpenSSH sshd processes, this `SSHD` binary (e.g. /usr/sbin/sshd), logging in the current user"},
+	labZonesFlag, labFrontendsFlag, labLBFlag, labSSHDFlag,
 	&cli.StringFlag{Name: "lab-dir", Usage: "keep the lab's inventory, secrets, journal, logs and host sandboxes in `DIR` (default: a temporary directory removed at the end)"},
-	&cli.StringSliceFlag{Name: "lab-fail-installer", Usage: "make the installer fail on these lab `HOSTS`, to rehearse a failed upgrade"},
+	labFailFlag,
+	pollIntervalFlag,
 }
+
+// pollIntervalFlag lets a run against a lab started with `osrun lab up`
+// poll as fast as apply --lab does.
+var pollIntervalFlag = &cli.DurationFlag{Name: "poll-interval", Usage: "how often modules poll load balancers, Service Center and services (default: each module's own; the lab's installers take a fraction of a second, so osrun lab up suggests 50ms)"}
 
 // labPoll is how often modules poll the lab's balancer, Service Center and
 // services: the lab's installers take a fraction of a second.
@@ -39,8 +40,6 @@ func applyLab(c *cli.Context) error {
 	switch {
 	case c.IsSet("inventory"):
 		return &configError{msg: "--lab writes its own inventory: drop -i/--inventory"}
-	case c.String("lab-lb") != "sim" && c.String("lab-lb") != "haproxy":
-		return &configError{msg: fmt.Sprintf("--lab-lb %q: want sim or haproxy", c.String("lab-lb"))}
 	case c.NArg() != 1:
 		return &configError{msg: "expected exactly one playbook file (e.g. osrun apply --lab playbooks/upgrade.hcl)"}
 	}
@@ -48,35 +47,19 @@ func applyLab(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	cfg := farm.Config{Zones: c.Int("lab-zones"), FrontendsPerZone: c.Int("lab-frontends"), ToVersion: given["target_version"], Balancer: c.String("lab-lb"), Dir: c.String("lab-dir"), SSHD: c.String("lab-sshd")}
-	if cfg.Zones < 1 {
-		return &configError{msg: "--lab-zones must be at least 1"}
-	}
-	if c.Int("lab-frontends") < 1 {
-		return &configError{msg: "--lab-frontends must be at least 1"}
+	cfg, err := labConfig(c, c.String("lab-dir"), given["target_version"])
+	if err != nil {
+		return err
 	}
 	out := c.App.Writer
 	if c.String("output") != "text" {
 		out = c.App.ErrWriter // keep stdout machine-readable
 	}
-	if cfg.Dir != "" {
-		if err := os.MkdirAll(cfg.Dir, 0o700); err != nil {
-			return &configError{msg: "--lab-dir: " + err.Error()}
-		}
-		if entries, _ := os.ReadDir(cfg.Dir); len(entries) > 0 {
-			return &configError{msg: fmt.Sprintf("--lab-dir %s is not empty: give a new directory", cfg.Dir)}
-		}
-	}
-	f, err := farm.Start(c.Context, cfg)
+	f, err := startLab(c.Context, c, cfg)
 	if err != nil {
-		return &configError{msg: err.Error()}
+		return err
 	}
 	defer f.Close()
-	for _, name := range splitList(c.StringSlice("lab-fail-installer")) {
-		if err := failInstaller(f, name); err != nil {
-			return &configError{msg: err.Error()}
-		}
-	}
 	fmt.Fprintf(out, "lab: %d front-ends in %d zones, traffic through %s; inventory %s\n",
 		len(f.Frontends()), cfg.Zones, f.URL(), f.Inventory())
 
@@ -99,35 +82,11 @@ func applyLab(c *cli.Context) error {
 	if _, isConfig := runErr.(*configError); isConfig {
 		return runErr
 	}
-	v := f.Verdict()
-	fmt.Fprint(out, v.String())
+	err = labVerdict(out, f, runErr)
 	if cfg.Dir == "" {
 		fmt.Fprintf(out, "lab: %s (inventory, journal, logs, host sandboxes) is removed now; keep it with --lab-dir DIR\n", f.Dir())
 	}
-	if v.OK() {
-		return runErr
-	}
-	msg := fmt.Sprintf("the lab saw downtime: %d of %d requests failed, %d invariant violations",
-		v.Traffic.Failed, v.Traffic.Sent, len(v.Traffic.Violations)+v.Traffic.DroppedViolations)
-	if len(v.Problems) > 0 {
-		msg += fmt.Sprintf(", %d lab problems", len(v.Problems))
-	}
-	if runErr != nil {
-		return &runError{code: exitCode(runErr), msg: runErr.Error() + "; " + msg}
-	}
-	return &runError{code: ExitHostFailed, msg: msg}
-}
-
-func failInstaller(f *farm.Farm, name string) error {
-	fe := f.Frontend(name)
-	switch {
-	case fe == nil:
-		return fmt.Errorf("--lab-fail-installer %s: the lab has no such front-end (fe01..fe%02d)", name, len(f.Frontends()))
-	case fe.Windows != nil:
-		fe.Windows.FailInstaller(1603, "Installing .NET Hosting Bundle: failed (0x80070643): Fatal error during installation")
-		return nil
-	}
-	return fe.Linux.FailInstaller("ERROR: could not upgrade the platform database: ORA-01031: insufficient privileges")
+	return err
 }
 
 // labFarmKey carries the running lab farm in the command's context, for

@@ -104,6 +104,7 @@ func newApp(stdin io.Reader, stdout, stderr io.Writer) *cli.App {
 			statusCommand(),
 			approveCommand(),
 			preflightCommand(),
+			labCommand(),
 			completionCommand(),
 			{
 				Name:  "version",
