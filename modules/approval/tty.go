@@ -69,14 +69,16 @@ func (t *TTY) Wait(ctx context.Context, id, instructions string) error {
 	case <-ctx.Done():
 		return ctxErr(ctx, id)
 	}
+	// Listen before the reader starts: otherwise the first line could be
+	// read, and dropped as stray, before this question was listening.
+	answers := make(chan string, 1)
+	t.listen(answers)
+	defer t.listen(nil)
 	t.start.Do(func() { go t.read() })
 
 	fmt.Fprintf(t.out, "\n== approval needed: %s ==\n%s\n", id, strings.TrimRight(instructions, "\n"))
 	prompt := func() { fmt.Fprint(t.out, "Done? Type yes to continue, no to stop the run [yes/no]: ") }
 	prompt()
-	answers := make(chan string, 1)
-	t.listen(answers)
-	defer t.listen(nil)
 	// decide returns done=false for an answer that is neither yes nor no.
 	decide := func(line string) (done bool, err error) {
 		switch strings.ToLower(strings.TrimSpace(line)) {
