@@ -13,6 +13,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"text/tabwriter"
 	"time"
 
 	"github.com/urfave/cli/v2"
@@ -310,7 +311,55 @@ func applyWith(c *cli.Context, opts builtin.Options) error {
 			return &runError{code: ExitHostFailed, msg: err.Error() + " (the run cannot be resumed from this journal)"}
 		}
 	}
+	if recap.Outcome != runner.OutcomeSuccess && !check {
+		reportFarmState(c, l, opts.ServiceCenterTransport)
+	}
 	return outcomeError(recap)
+}
+
+// reportFarmState reads, after a run that did not succeed, where every
+// host stands now (version, rotation, deployment), so the operator knows
+// the farm's state without reading the journal, and says how to continue.
+// It reads live state only; it changes nothing.
+func reportFarmState(c *cli.Context, l *loaded, sc http.RoundTripper) {
+	w := scrubWriter{c.App.ErrWriter}
+	// The run's own context may be cancelled (Ctrl-C): read the state
+	// under a fresh, bounded one.
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(c.Context), 2*time.Minute)
+	defer cancel()
+	report, err := preflight.Run(ctx, l.pb, l.inv, preflight.Options{
+		Dialers:     dialers(io.Discard),
+		Forks:       c.Int("forks"),
+		Limit:       splitList(c.StringSlice("limit")),
+		SCTransport: sc,
+		Resuming:    true,
+		Timeout:     30 * time.Second,
+	})
+	if report == nil {
+		fmt.Fprintf(w, "osrun: could not read the farm's state after the run: %v\n", err)
+		return
+	}
+	fmt.Fprintln(w, "\nFARM STATE NOW")
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "HOST\tSPLIT\tVERSION\tLOAD BALANCER\tDEPLOYMENT")
+	for _, h := range report.Hosts {
+		lb := "-"
+		if m := h.Member; m != nil {
+			lb = m.State
+			if m.InRotation {
+				lb += ", in rotation"
+			} else {
+				lb += ", out of rotation"
+			}
+		}
+		version := dash(h.Version)
+		if !h.Reachable {
+			version = "unreachable"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", h.Name, dash(h.Split), version, lb, dash(h.Deployment))
+	}
+	tw.Flush()
+	fmt.Fprintf(w, "to continue once the cause is fixed: osrun apply --resume %s   (osrun status shows the next step)\n", strings.Join(c.Args().Slice(), " "))
 }
 
 // runPreflight proves the farm ready before the first change: every host

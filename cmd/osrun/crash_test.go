@@ -1,0 +1,282 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/osrun/osrun/lab/farm"
+	"github.com/osrun/osrun/runner"
+)
+
+// crashSeed fixes the kill points; crashKills is how many SIGKILLs the
+// upgrade survives.
+const (
+	crashSeed  = 7
+	crashKills = 20
+)
+
+// The crash-and-resume proof: osrun apply of playbooks/upgrade.hcl
+// on the lab farm, under traffic, is killed with SIGKILL at crashKills
+// points spread over the whole upgrade and resumed each time (--resume
+// --break-stale-lock), then resumed to the end. The farm must end as a
+// clean run leaves it (every front-end at the new version, serving, in
+// rotation, deployment enabled, Deployment Service running), no installer
+// may have started twice on a host, and not one request may have failed.
+//
+// Kill points are counted, not timed. A clean run journals exactly two
+// step events (host_task_start, host_task_end) per host and task of the
+// plan; the upgrade's progress is how many of those distinct events the
+// runs so far journalled themselves (a resume's replays of finished steps
+// do not count, nor does the second start of a step in doubt). The kill
+// points are crashKills distinct progress counts drawn with a fixed seed
+// over the whole upgrade; the test watches each run's journal and kills
+// the process as soon as the progress reaches the next point (at least one
+// new event per run), so the kills fall before, inside and after every
+// wave's steps, installers included, the same way on every machine.
+//
+// The farm runs in the test process; only the osrun processes are killed.
+func TestCrashResume(t *testing.T) {
+	if testing.Short() {
+		t.Skip("the crash-and-resume proof runs about twenty osrun processes")
+	}
+	bin, err := exec.LookPath("osrun") // the test binary, as TestMain registers it
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := farm.Start(t.Context(), farm.Config{Zones: 2, FrontendsPerZone: 3, MaxDuration: 5 * time.Minute, MaxRequests: 1 << 30})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { f.Close() })
+	vars := filepath.Join(f.Dir(), labVarsFile)
+	if err := writeLabVars(vars, f.Vars()); err != nil {
+		t.Fatal(err)
+	}
+	playbook, err := filepath.Abs("../../playbooks/upgrade.hcl")
+	if err != nil {
+		t.Fatal(err)
+	}
+	state := t.TempDir()
+	args := []string{"-i", f.Inventory(), "--var-file", vars, "--state-dir", state, "--poll-interval", labPoll.String(), playbook}
+
+	steps := planSteps(t, bin, args)
+	targets := killTargets(steps, rand.New(rand.NewPCG(crashSeed, crashSeed)))
+	t.Logf("%d steps; kill points (progress in step events): %v", steps, targets)
+
+	begin := time.Now()
+	done := map[string]bool{} // the distinct step events journalled so far
+	kills := 0
+	for run := 0; run < len(targets); run++ {
+		applyArgs := []string{"apply"}
+		if run > 0 {
+			applyArgs = append(applyArgs, "--resume", "--break-stale-lock")
+		}
+		// At least one step event of its own per run, so each kill is a
+		// new point.
+		want := max(targets[run], len(done)+1)
+		last, killed, out := applyUntil(t, bin, append(applyArgs, args...), state, done, want)
+		if !killed {
+			t.Fatalf("run %d ended on its own at progress %d, before kill point %d\n%s", run+1, len(done), want, out)
+		}
+		kills++
+		t.Logf("kill %2d at progress %3d/%d, after %s", kills, len(done), 2*steps, last)
+		for _, fe := range f.Frontends() {
+			if n := fe.Installs(); n > 1 {
+				t.Fatalf("after kill %d: the installer started %d times on %s\n%s", kills, n, fe.Name, out)
+			}
+		}
+	}
+	final := exec.Command(bin, append([]string{"apply", "--resume", "--break-stale-lock"}, args...)...)
+	final.Env = append(os.Environ(), "NO_COLOR=1")
+	out, err := final.CombinedOutput()
+	if err != nil {
+		t.Fatalf("the last resume: %v\n%s", err, out)
+	}
+	t.Logf("%d kills, progress %d/%d before the last resume, %s in all", kills, len(done), 2*steps, time.Since(begin).Round(time.Millisecond))
+
+	v := f.Verdict()
+	if !v.OK() {
+		t.Errorf("the farm saw downtime:\n%s", v)
+	}
+	if ok, bad := v.Upgraded(f.Vars()["target_version"]); !ok {
+		t.Errorf("not as a clean run leaves them: %v\n%s", bad, v)
+	}
+	for _, fe := range f.Frontends() {
+		if n := fe.Installs(); n != 1 {
+			t.Errorf("%s: the installer started %d times, want once", fe.Name, n)
+		}
+	}
+	if t.Failed() {
+		t.Logf("the last resume:\n%s", out)
+	}
+}
+
+// planSteps counts the steps (host × task) of the plan apply follows.
+func planSteps(t *testing.T, bin string, args []string) int {
+	t.Helper()
+	out, err := exec.Command(bin, append([]string{"plan", "--json"}, slices.DeleteFunc(slices.Clone(args), isApplyOnly(args))...)...).Output()
+	if err != nil {
+		t.Fatalf("osrun plan: %v", err)
+	}
+	var plan runner.PlanResult
+	if err := json.Unmarshal(out, &plan); err != nil {
+		t.Fatal(err)
+	}
+	steps := 0
+	for _, w := range plan.Waves {
+		steps += len(w.Hosts) * len(w.Tasks)
+	}
+	return steps
+}
+
+// killTargets draws crashKills distinct progress counts from the upgrade's
+// 2×steps step events, short of the last wave's burst of events, which a
+// kill could not reliably beat to the run's end.
+func killTargets(steps int, rng *rand.Rand) []int {
+	span := max(2*steps-10, crashKills)
+	picked := map[int]bool{}
+	for len(picked) < crashKills {
+		picked[1+rng.IntN(span)] = true
+	}
+	targets := make([]int, 0, crashKills)
+	for k := range picked {
+		targets = append(targets, k)
+	}
+	slices.Sort(targets)
+	return targets
+}
+
+// isApplyOnly drops apply's flags (and their values) that plan does not take.
+func isApplyOnly(args []string) func(string) bool {
+	drop := map[int]bool{}
+	for i, a := range args {
+		if a == "--state-dir" || a == "--poll-interval" {
+			drop[i], drop[i+1] = true, true
+		}
+	}
+	i := -1
+	return func(string) bool { i++; return drop[i] }
+}
+
+// applyUntil runs osrun with args and SIGKILLs it as soon as done, the
+// distinct step events journalled (it adds this run's own), holds want.
+// It returns the last step event it read, whether it killed the process,
+// and the process's output.
+func applyUntil(t *testing.T, bin string, args []string, state string, done map[string]bool, want int) (last string, killed bool, out string) {
+	t.Helper()
+	runs := filepath.Join(state, "runs")
+	before, _ := filepath.Glob(filepath.Join(runs, "*.jsonl"))
+	var buf bytes.Buffer
+	cmd := exec.Command(bin, args...)
+	cmd.Env = append(os.Environ(), "NO_COLOR=1")
+	cmd.Stdout, cmd.Stderr = &buf, &buf
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+
+	var journal *os.File
+	defer func() {
+		if journal != nil {
+			journal.Close()
+		}
+	}()
+	var rd *bufio.Reader
+	var partial []byte
+	tick := time.NewTicker(2 * time.Millisecond)
+	defer tick.Stop()
+	deadline := time.After(2 * time.Minute)
+	for {
+		if journal == nil {
+			if journal = newJournal(t, runs, before); journal != nil {
+				rd = bufio.NewReader(journal)
+			}
+		}
+		if rd != nil {
+			partial = readSteps(t, rd, partial, done, &last)
+			if len(done) >= want {
+				if err := cmd.Process.Kill(); err != nil && !errors.Is(err, os.ErrProcessDone) {
+					t.Fatal(err)
+				}
+				err := <-exited
+				var ee *exec.ExitError
+				return last, errors.As(err, &ee) && !ee.Exited(), buf.String()
+			}
+		}
+		select {
+		case err := <-exited:
+			if err != nil {
+				t.Fatalf("osrun %s: %v at progress %d\n%s", strings.Join(args, " "), err, len(done), buf.String())
+			}
+			if rd != nil { // the events written before it exited
+				readSteps(t, rd, partial, done, &last)
+			}
+			return last, false, buf.String()
+		case <-deadline:
+			cmd.Process.Kill()
+			<-exited
+			t.Fatalf("osrun %s: still running after 2 minutes, at progress %d\n%s", strings.Join(args, " "), len(done), buf.String())
+		case <-tick.C:
+		}
+	}
+}
+
+// newJournal opens the run's journal once it exists: the one file under
+// runs that was not there before.
+func newJournal(t *testing.T, runs string, before []string) *os.File {
+	t.Helper()
+	now, _ := filepath.Glob(filepath.Join(runs, "*.jsonl"))
+	for _, p := range now {
+		if slices.Contains(before, p) {
+			continue
+		}
+		f, err := os.Open(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return f
+	}
+	return nil
+}
+
+// readSteps reads the complete journal lines available and adds the step
+// events the run journalled itself (not replays) to done, setting last to
+// the latest; partial is a line begun in an earlier read, and the
+// unfinished line is returned for the next.
+func readSteps(t *testing.T, rd *bufio.Reader, partial []byte, done map[string]bool, last *string) []byte {
+	t.Helper()
+	for range 100000 {
+		line, err := rd.ReadBytes('\n')
+		partial = append(partial, line...)
+		if err == io.EOF {
+			return partial
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		var e runner.Event
+		if json.Unmarshal(partial, &e) == nil && (e.Kind == runner.HostTaskStart || e.Kind == runner.HostTaskEnd) && e.ResumedFrom == "" && !e.OnFailure {
+			*last = fmt.Sprintf("%s %s/%s@%s", e.Kind, e.Wave, e.Task, e.Host)
+			if e.Status != "" {
+				*last += " (" + string(e.Status) + ")"
+			}
+			done[string(e.Kind)+" "+e.Wave+"/"+e.Task+"@"+e.Host] = true
+		}
+		partial = nil
+	}
+	t.Fatal("the journal has more than 100000 lines")
+	return nil
+}
