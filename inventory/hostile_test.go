@@ -28,6 +28,7 @@ func TestHostileSource(t *testing.T) {
 		{"templates", "inv.hcl", vars(strings.Repeat(`"${`, n) + "1" + strings.Repeat(`}"`, n)), "Too deeply nested", 4},
 		{"blocks", "inv.hcl", strings.Repeat("host \"a\" {\n", 10_000) + strings.Repeat("}\n", 10_000), "Too deeply nested", hclsource.MaxNesting + 1},
 		{"json", "inv.json", `{"host": {"fe01": {"vars": ` + strings.Repeat("[", n) + "1" + strings.Repeat("]", n) + "}}}", "Too deeply nested", 1},
+		{"NUL", "inv.hcl", vars("\"a\x00b\""), "Invalid character", 4},
 		{"huge", "inv.hcl", "# " + strings.Repeat("x", 5<<20) + "\n", "File too large", 1},
 	}
 	for _, tt := range tests {

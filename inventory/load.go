@@ -7,7 +7,6 @@ import (
 
 	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/hclparse"
-	"github.com/hashicorp/hcl/v2/hclsyntax"
 	"github.com/zclconf/go-cty/cty"
 
 	"github.com/osrun/osrun/internal/hclsource"
@@ -220,9 +219,9 @@ func (l *loader) declare(byType map[string][]*hcl.Block) {
 	keep := func(b *hcl.Block) bool {
 		name := b.Labels[0]
 		noun := kindNoun[b.Type]
-		if !hclsyntax.ValidIdentifier(name) {
+		if !hclsource.ValidName(name) {
 			l.errorf(b.LabelRanges[0], &b.DefRange, "Invalid "+noun+" name",
-				"A %s name is used in references such as %s.%s, so it must start with a letter and contain only letters, digits, underscores and dashes.", noun, b.Type, "name")
+				"A %s name is used in references such as %s.%s, so it must start with a letter, contain only letters, digits, underscores and dashes, and be at most %d characters long.", noun, b.Type, "name", hclsource.MaxName)
 			return false
 		}
 		if seen[b.Type] == nil {
@@ -295,7 +294,7 @@ func (l *loader) once(blocks hcl.Blocks, typ string, fn func(*hcl.Block)) {
 // endpoint decodes a load_balancer or service_center block into into.
 func (l *loader) endpoint(block *hcl.Block, into map[string]*Endpoint) *Endpoint {
 	name := block.Labels[0]
-	if _, dup := into[name]; dup || !hclsyntax.ValidIdentifier(name) {
+	if _, dup := into[name]; dup || !hclsource.ValidName(name) {
 		return nil // reported by declare
 	}
 	ep := &Endpoint{Name: name, Settings: Values{}, DeclRange: block.DefRange}

@@ -6,10 +6,12 @@
 package hclsource
 
 import (
+	"bytes"
 	"fmt"
 	"io"
 	"os"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/hclparse"
@@ -24,7 +26,18 @@ import (
 const (
 	MaxBytes   = 4 << 20
 	MaxNesting = 128
+	// MaxName bounds the names declared in source (hosts, groups, zones,
+	// waves, tasks...): they head tables, journal lines and gate ids.
+	MaxName = 128
 )
+
+// ValidName reports whether name may name something declared in source:
+// an HCL identifier (a letter, then letters, digits, underscores and
+// dashes) of at most MaxName bytes. Such names cannot carry shell
+// metacharacters, quotes, newlines or terminal escapes.
+func ValidName(name string) bool {
+	return len(name) <= MaxName && hclsyntax.ValidIdentifier(name)
+}
 
 // Parse reads and parses filename as HCL native syntax, or JSON for a
 // .json file, after checking it against the limits. Files the parser has
@@ -90,6 +103,15 @@ func Check(src []byte, filename string, isJSON bool) hcl.Diagnostics {
 			Subject:  &start,
 		}}
 	}
+	if i := bytes.IndexByte(src, 0); i >= 0 {
+		pos := posOf(src, i)
+		return hcl.Diagnostics{{
+			Severity: hcl.DiagError,
+			Summary:  "Invalid character",
+			Detail:   "The file contains a NUL byte (0x00); configuration files are text.",
+			Subject:  &hcl.Range{Filename: filename, Start: pos, End: hcl.Pos{Line: pos.Line, Column: pos.Column + 1, Byte: i + 1}},
+		}}
+	}
 	var deep *hcl.Range
 	if isJSON {
 		deep = jsonTooDeep(src, filename)
@@ -105,6 +127,14 @@ func Check(src []byte, filename string, isJSON bool) hcl.Diagnostics {
 		}}
 	}
 	return nil
+}
+
+// posOf is the position of src[i], counting columns in characters as HCL
+// does (roughly: bytes of invalid UTF-8 count one each).
+func posOf(src []byte, i int) hcl.Pos {
+	line := 1 + bytes.Count(src[:i], []byte{'\n'})
+	start := bytes.LastIndexByte(src[:i], '\n') + 1
+	return hcl.Pos{Line: line, Column: 1 + utf8.RuneCount(src[start:i]), Byte: i}
 }
 
 // hclTooDeep finds the first token nested deeper than MaxNesting, using

@@ -12,6 +12,7 @@ import (
 	"github.com/zclconf/go-cty/cty"
 	"github.com/zclconf/go-cty/cty/function"
 
+	"github.com/osrun/osrun/internal/hclsource"
 	"github.com/osrun/osrun/inventory"
 	"github.com/osrun/osrun/modules"
 )
@@ -139,11 +140,11 @@ func (d *decoder) decodeWave(b *hcl.Block) (*Wave, hcl.Diagnostics) {
 	} else {
 		d.waveSeen[w.Name] = w
 	}
-	if w.Name == "" {
+	if !hclsource.ValidName(w.Name) {
 		diags = append(diags, &hcl.Diagnostic{
 			Severity: hcl.DiagError,
 			Summary:  "Invalid wave name",
-			Detail:   "A wave needs a name.",
+			Detail:   fmt.Sprintf("A wave name must start with a letter, contain only letters, digits, underscores and dashes, and be at most %d characters long: it heads the plan, the run's output and the journal.", hclsource.MaxName),
 			Subject:  b.LabelRanges[0].Ptr(),
 		})
 	}

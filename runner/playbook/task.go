@@ -5,8 +5,8 @@ import (
 	"strings"
 
 	"github.com/hashicorp/hcl/v2"
-	"github.com/hashicorp/hcl/v2/hclsyntax"
 
+	"github.com/osrun/osrun/internal/hclsource"
 	"github.com/osrun/osrun/modules"
 )
 
@@ -41,11 +41,11 @@ func (d *decoder) decodeTask(b *hcl.Block) (*Task, hcl.Diagnostics) {
 	idx := d.taskIndex
 	d.taskIndex++
 	var diags hcl.Diagnostics
-	if !hclsyntax.ValidIdentifier(t.Name) {
+	if !hclsource.ValidName(t.Name) {
 		diags = append(diags, &hcl.Diagnostic{
 			Severity: hcl.DiagError,
 			Summary:  "Invalid task name",
-			Detail:   "A task name must start with a letter and contain only letters, digits, underscores and dashes, so later tasks can refer to it as task.<module>.<name>.",
+			Detail:   fmt.Sprintf("A task name must start with a letter, contain only letters, digits, underscores and dashes, and be at most %d characters long, so later tasks can refer to it as task.<module>.<name>.", hclsource.MaxName),
 			Subject:  b.LabelRanges[1].Ptr(),
 		})
 	}
