@@ -20,9 +20,12 @@
 //   - drained: Stop-NlbClusterNode -Drain, started in a second runspace so
 //     the call returns once NLB reports Draining. NLB ends a drain by itself:
 //     when the node's last connection closes it stops the node, so a
-//     "drained" member reads "disabled" afterwards. A stopped node cannot be
-//     drained (NLB has no such transition, and starting it to drain it would
-//     put it back in rotation): that request fails with member.ErrUnsupported.
+//     "drained" member reads "disabled" afterwards (at once when it had no
+//     connection). Draining a stopped or suspended node does nothing: it
+//     already is where a drain ends, and NLB cannot drain a node that is not
+//     started (starting it first would put it back in rotation). Such a
+//     member goes on reading "disabled", so lb_member reports a change on
+//     every run with state = "drained".
 //   - disabled: Stop-NlbClusterNode -Drain -Timeout <drain_timeout in whole
 //     minutes>, which blocks until NLB has drained the node; when the timeout
 //     passes NLB stops it anyway and drops the remaining connections.

@@ -271,7 +271,9 @@ func (d *Driver) act(ctx context.Context, what, tmpl, name string, data scriptDa
 
 // SetState implements lbmember.Driver. Draining and starting return once
 // NLB has taken the change; disabling a started node blocks until NLB has
-// drained it or DrainTimeout has passed (see the package comment).
+// drained it or DrainTimeout has passed. Draining a stopped or suspended
+// node does nothing: it already is where a drain ends (see the package
+// comment).
 func (d *Driver) SetState(ctx context.Context, name string, want member.State) error {
 	if _, err := member.Parse(string(want)); err != nil {
 		return fmt.Errorf("%s: set %s: %w", d.Pool(), name, err)
@@ -294,8 +296,10 @@ func (d *Driver) SetState(ctx context.Context, name string, want member.State) e
 		}
 	case member.Drained:
 		if cur.State == member.Disabled {
-			return fmt.Errorf("%s: drain node %s: it is %s, and NLB cannot drain a node that is not started (start it with state = \"enabled\", or leave it \"disabled\"): %w",
-				d.Pool(), cur.Name, strings.ToLower(stateWord(cur)), member.ErrUnsupported)
+			// Stopped is where an NLB drain ends, and NLB cannot drain a
+			// node that is not started (starting it would put it back in
+			// rotation): nothing to do, and Status goes on saying disabled.
+			return nil
 		}
 		state, err := d.act(ctx, "drain", "drain.ps1", cur.Name, scriptData{WaitSeconds: int((d.cfg.DrainStartWait + time.Second - 1) / time.Second)})
 		if err != nil {

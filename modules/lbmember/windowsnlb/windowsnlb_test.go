@@ -89,7 +89,7 @@ func state(t *testing.T, d *windowsnlb.Driver, name string) member.Status {
 //     NLB cannot do two of those steps: a node asked to drain with no
 //     connection left stops at once (NLB ends a drain by stopping the node,
 //     so it reads "disabled"), and a stopped node cannot be drained at all
-//     (SetState refuses with member.ErrUnsupported). TestTransitions below
+//     (SetState leaves it stopped, still "disabled"). TestTransitions below
 //     walks the transitions NLB has, with a client connection held open.
 //   - Sessions and KillSessions need a session count: NLB shows none to its
 //     cmdlets, so Hold is nil and the suite skips them. TestKillSessions
@@ -135,9 +135,8 @@ func TestTransitions(t *testing.T) {
 	// NLB ends the drain by itself when the connection closes.
 	release()
 	want("fe01", member.Disabled, false, "Stopped")
-	// A stopped node cannot be drained: refused, left as it is.
-	err := d.SetState(t.Context(), "fe01", member.Drained)
-	lbtest.WantError(t, err, "NLB cannot drain a node that is not started", member.ErrUnsupported)
+	// A stopped node is where a drain ends: nothing runs, it stays stopped.
+	set("fe01", member.Drained)
 	want("fe01", member.Disabled, false, "Stopped")
 	// Enabling starts it; it converges on NLB's next round.
 	set("fe01", member.Enabled)
@@ -181,7 +180,7 @@ func TestDisableWaitsForNLBDrain(t *testing.T) {
 	release := hold(t, l, "fe02")
 	done := make(chan error, 1)
 	go func() { done <- d.SetState(t.Context(), "fe02", member.Disabled) }()
-	if err := l.nlb.WaitState(t.Context(), "fe02", windowsnlbtest.Draining); err != nil {
+	if err := l.nlb.WaitCommand(t.Context(), "Stop-NlbClusterNode fe02 -Drain -Timeout 10"); err != nil {
 		t.Fatal(err)
 	}
 	select {

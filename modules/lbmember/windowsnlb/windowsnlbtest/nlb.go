@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -142,6 +143,24 @@ func (c *Cluster) WaitState(ctx context.Context, name, state string) error {
 	return nil
 }
 
+// WaitCommand blocks until a cmdlet has run (see Commands), or ctx ends.
+func (c *Cluster) WaitCommand(ctx context.Context, cmd string) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for !slices.Contains(c.commands, cmd) {
+		changed := c.changed
+		c.mu.Unlock()
+		select {
+		case <-changed:
+			c.mu.Lock()
+		case <-ctx.Done():
+			c.mu.Lock()
+			return fmt.Errorf("nlb sim: %q has not run: %w", cmd, ctx.Err())
+		}
+	}
+	return nil
+}
+
 // Commands returns the cmdlets that changed something, in order, e.g.
 // "Stop-NlbClusterNode fe01 -Drain -Timeout 10".
 func (c *Cluster) Commands() []string {
@@ -182,6 +201,7 @@ func (c *Cluster) notify() {
 
 func (c *Cluster) record(format string, args ...any) {
 	c.commands = append(c.commands, fmt.Sprintf(format, args...))
+	c.notify()
 }
 
 // inputRE reads the "$Name = '<value>'" lines of hostscript's contract.
