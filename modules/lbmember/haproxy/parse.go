@@ -80,8 +80,9 @@ func parseServersState(reply string) ([]serverState, error) {
 	if len(lines) < 2 || !strings.HasPrefix(lines[1], "# ") {
 		return nil, replyError(reply)
 	}
+	header := strings.Fields(strings.TrimPrefix(lines[1], "# "))
 	col := map[string]int{}
-	for i, name := range strings.Fields(strings.TrimPrefix(lines[1], "# ")) {
+	for i, name := range header {
 		col[name] = i
 	}
 	for _, need := range []string{"srv_name", "srv_op_state", "srv_admin_state"} {
@@ -95,7 +96,9 @@ func parseServersState(reply string) ([]serverState, error) {
 		if len(f) == 0 {
 			continue
 		}
-		if len(f) < len(col) {
+		// Against the header's length, not the columns': a repeated
+		// column name would let a short row through (found by fuzzing).
+		if len(f) < len(header) {
 			return nil, fmt.Errorf("short row %q", line)
 		}
 		op, err1 := strconv.Atoi(f[col["srv_op_state"]])
