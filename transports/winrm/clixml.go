@@ -39,7 +39,10 @@ func (c *clixmlWriter) Write(p []byte) (int, error) {
 		c.buf = c.buf[:0]
 		return n, err
 	}
-	// Emit every complete document; keep the rest for the next write.
+	// Emit every complete document; keep the rest for the next write. The
+	// line break after a document may arrive in a later write than the
+	// document: drop it wherever it lands.
+	c.buf = bytes.TrimLeft(c.buf, "\r\n")
 	for {
 		end := bytes.Index(c.buf, []byte("</Objs>"))
 		if end < 0 {
