@@ -8,6 +8,7 @@ import (
 	"github.com/osrun/osrun/modules/lbmember/haproxy"
 	"github.com/osrun/osrun/modules/lbmember/netscaler"
 	"github.com/osrun/osrun/modules/lbmember/nginxplus"
+	"github.com/osrun/osrun/modules/lbmember/windowsnlb"
 )
 
 // Builtin returns the drivers osrun ships, keyed by the driver name of a
@@ -21,6 +22,7 @@ func Builtin() *Registry {
 		"nginx_plus":        func(ep *inventory.Endpoint) (Driver, error) { return nginxplus.FromEndpoint(ep) },
 		"f5":                func(ep *inventory.Endpoint) (Driver, error) { return f5.FromEndpoint(ep) },
 		"netscaler":         func(ep *inventory.Endpoint) (Driver, error) { return netscaler.FromEndpoint(ep) },
+		"windows_nlb":       func(ep *inventory.Endpoint) (Driver, error) { return windowsnlb.FromEndpoint(ep) },
 	} {
 		if err := r.Register(name, f); err != nil {
 			panic(err) // the names above are distinct

@@ -57,6 +57,13 @@ Drivers and their load_balancer settings (secrets only as env() or file()):
               ca_file, insecure, timeout]. Member = "10.0.0.13:80" or "/Common/fe03:80".
   netscaler   url, servicegroup, user, password, [drain_delay (1h), ca_file, insecure,
               timeout]. Member = "server:port", or "server" when bound once.
+  windows_nlb address (a cluster node, reached over WinRM), user, password, [port,
+              https (true), auth (ntlm|basic|certificate), client_cert, client_key,
+              ca_file, insecure, timeout, interface, cluster, drain_timeout (10m)].
+              Member = the node name Get-NlbClusterNode shows. NLB counts no
+              sessions: "disabled" waits in Stop-NlbClusterNode -Drain for NLB's own
+              drain, up to drain_timeout (whole minutes; then NLB stops the node and
+              drops what is left); a drained node stops by itself when idle.
   command     enable, drain, disable, status, [members, kill, pool, timeout]: shell
               templates over {{.Member}} {{.State}} {{.Pool}}; status prints
               {"state":"drained","sessions":3,"healthy":true}, members an array of
