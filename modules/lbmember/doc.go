@@ -9,7 +9,7 @@
 //
 // Entry points: Definition (the module), Driver (what a balancer must do),
 // Registry and Builtin (the explicit set of drivers). Drivers live in
-// sub-packages (haproxy, dataplane, nginxplus, f5, netscaler, command) and
+// sub-packages (haproxy, dataplane, nginxplus, f5, netscaler, windowsnlb, command) and
 // share the State and Status values of package member; lbtest holds the
 // conformance suite every driver passes and an in-memory Fake.
 package lbmember
