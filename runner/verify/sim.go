@@ -3,6 +3,7 @@ package verify
 import (
 	"fmt"
 	"maps"
+	"slices"
 	"strings"
 
 	"github.com/hashicorp/hcl/v2"
@@ -92,11 +93,38 @@ type hostSim struct {
 
 // evalContext is what the host's expressions see at this point of the
 // simulated run.
-func (hs *hostSim) evalContext(pb *playbook.Playbook, inv *inventory.Inventory) *hcl.EvalContext {
+func (s *sim) evalContext(hs *hostSim) *hcl.EvalContext {
 	if hs.ctx == nil {
-		hs.ctx = pb.EvalContext(inv, hs.h, hs.results)
+		hs.ctx = s.shared.evalContext(s.pb, s.inv, hs)
 	}
 	return hs.ctx
+}
+
+// evalShare is what hosts' evaluation contexts have in common, shared by a
+// simulation and its forks: each host's inventory value, built once, and
+// the var and task namespaces, which depend only on which tasks have run
+// on the host, every result being unknown before the run. Without it,
+// verifying 2,000 hosts rebuilt both after every task on every host.
+type evalShare struct {
+	hostVals map[*inventory.Host]cty.Value
+	byRun    map[string]*hcl.EvalContext
+}
+
+func (e *evalShare) evalContext(pb *playbook.Playbook, inv *inventory.Inventory, hs *hostSim) *hcl.EvalContext {
+	key := strings.Join(slices.Sorted(maps.Keys(hs.results)), "\x00")
+	common, ok := e.byRun[key]
+	if !ok {
+		common = pb.EvalContext(inv, nil, hs.results)
+		e.byRun[key] = common
+	}
+	hv, ok := e.hostVals[hs.h]
+	if !ok {
+		hv = inv.HostValue(hs.h)
+		e.hostVals[hs.h] = hv
+	}
+	vars := maps.Clone(common.Variables)
+	vars["host"] = hv
+	return &hcl.EvalContext{Variables: vars, Functions: common.Functions}
 }
 
 func (hs *hostSim) serving() bool {
@@ -155,6 +183,8 @@ type sim struct {
 	// stop is set in a fork that simulates the on_failure waves after the
 	// run stopped there.
 	stop *position
+	// shared is common to the simulation and its forks.
+	shared *evalShare
 }
 
 // fork copies the farm as it is after stop, to run the on_failure waves
@@ -165,7 +195,7 @@ type sim struct {
 // the verifier cannot know more than that they may run.
 func (s *sim) fork(stop position) *sim {
 	f := &sim{pb: s.pb, inv: s.inv, byName: map[string]*hostSim{}, zoneDown: maps.Clone(s.zoneDown), rep: s.rep,
-		controllerUpgraded: s.controllerUpgraded, controllerPlanned: s.controllerPlanned, stop: &stop}
+		controllerUpgraded: s.controllerUpgraded, controllerPlanned: s.controllerPlanned, stop: &stop, shared: s.shared}
 	for _, hs := range s.hosts {
 		c := *hs
 		c.results = maps.Clone(hs.results)
@@ -176,7 +206,8 @@ func (s *sim) fork(stop position) *sim {
 }
 
 func newSim(pb *playbook.Playbook, inv *inventory.Inventory) *sim {
-	s := &sim{pb: pb, inv: inv, byName: map[string]*hostSim{}, zoneDown: map[string]bool{}, rep: newReport()}
+	s := &sim{pb: pb, inv: inv, byName: map[string]*hostSim{}, zoneDown: map[string]bool{}, rep: newReport(),
+		shared: &evalShare{hostVals: map[*inventory.Host]cty.Value{}, byRun: map[string]*hcl.EvalContext{}}}
 	for _, h := range inv.Hosts {
 		hs := &hostSim{h: h, loaded: inv.SplitOf(h) == inventory.GroupLoaded, in: h.IsFrontend(), enabled: h.IsFrontend(), results: map[string]cty.Value{}}
 		s.hosts = append(s.hosts, hs)
@@ -232,7 +263,7 @@ func (s *sim) step(pos position, batch []*hostSim) {
 // effect, as far as can be known before the run, and reports what cannot.
 func (s *sim) evaluate(pos position, hs *hostSim) (modules.Effect, bool) {
 	t := pos.task
-	ctx := hs.evalContext(s.pb, s.inv)
+	ctx := s.evalContext(hs)
 	run, known, err := t.StaticWhen(ctx)
 	if known && !run {
 		return modules.Effect{}, false
