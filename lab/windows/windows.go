@@ -92,6 +92,7 @@ type Host struct {
 	installMsg  string // its log line
 	toolExit    int
 	installs    int
+	installing  bool // an installer runs (dotnet_state reports its process)
 }
 
 type service struct {
@@ -261,6 +262,12 @@ func (h *Host) run(ctx context.Context, script string, stdin io.Reader, stdout, 
 		if p := h.file(v["Marker"]); p != "" {
 			fmt.Fprintf(stdout, "osrun-pending=%s\r\n", firstLine(p))
 		}
+		h.mu.Lock()
+		installing, n := h.installing, h.installs
+		h.mu.Unlock()
+		if installing && v["Running"] != "" {
+			fmt.Fprintf(stdout, "osrun-running=%d\r\n", installerPID+n)
+		}
 		return 0
 	case "installer/dotnet_prepare":
 		return 0
@@ -315,6 +322,9 @@ func firstLine(s string) string {
 	return strings.TrimSpace(l)
 }
 
+// installerPID is the first process id the simulated installers get.
+const installerPID = 4200
+
 // install plays dotnet_install.ps1 with PlatformServer-*.exe.
 func (h *Host) install(ctx context.Context, script string, v map[string]string, stdout, stderr io.Writer) int {
 	exe := h.file(v["Installer"])
@@ -336,9 +346,15 @@ func (h *Host) install(ctx context.Context, script string, v map[string]string, 
 
 	h.mu.Lock()
 	h.installs++
+	h.installing = true
 	code, msg := h.installExit, h.installMsg
 	wasRunning := h.stopAllLocked()
 	h.mu.Unlock()
+	defer func() {
+		h.mu.Lock()
+		h.installing = false
+		h.mu.Unlock()
+	}()
 	if p := h.cfg.Platform; p != nil {
 		if wasRunning {
 			p.DeployerRunning(h.cfg.Name, false)

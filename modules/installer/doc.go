@@ -11,7 +11,10 @@
 // runs it, and runs the Configuration Tool with the controller-only options
 // on the controller. A marker file in the staging directory records that a
 // configuration is pending, so a run that fails between the two steps
-// resumes with the Configuration Tool. Every script it sends is a template
+// resumes with the Configuration Tool; another holds the installer's
+// process id while it runs, so a run that died or lost its connection
+// mid-install is resumed by waiting for that installer (Check says so),
+// never by starting a second one. Every script it sends is a template
 // under scripts/.
 //
 // Entry point: Definition.

@@ -19,6 +19,7 @@ type dotnet struct {
 	staging   string
 	installer string // staged installer path
 	marker    string
+	running   string // the installer's process id while it runs
 }
 
 func winJoin(dir, name string) string { return strings.TrimRight(dir, `\/`) + `\` + name }
@@ -34,18 +35,20 @@ func newDotNet(re runEnv) (*dotnet, error) {
 	}
 	d.installer = winJoin(d.staging, "PlatformServer-"+a.targetText+".exe")
 	d.marker = winJoin(d.staging, "pending-configuration.txt")
+	d.running = winJoin(d.staging, "installer-running.txt")
 	return d, nil
 }
 
 func (d *dotnet) state(ctx context.Context) (installed, error) {
-	out, err := d.exec(ctx, "dotnet_state.ps1", map[string]string{"Marker": d.marker}, hostscript.Script{})
+	out, err := d.exec(ctx, "dotnet_state.ps1", map[string]string{"Marker": d.marker, "Running": d.running}, hostscript.Script{})
 	if err != nil {
 		return installed{}, hostscript.Annotate(fmt.Errorf("read the installed version: %w", err), out.Tail())
 	}
 	raw, _ := out.Value("version")
 	dir, _ := out.Value("install-dir")
 	pending, _ := out.Value("pending")
-	return installed{version: parseInstalled(raw), raw: raw, installDir: dir, pending: pending}, nil
+	running, _ := out.Value("running")
+	return installed{version: parseInstalled(raw), raw: raw, installDir: dir, pending: pending, running: running}, nil
 }
 
 func (d *dotnet) installDir(st installed) string {
@@ -123,7 +126,7 @@ func installerExit(code int) (reboot bool, ok bool) {
 }
 
 func (d *dotnet) install(ctx context.Context) (int, error) {
-	data := map[string]string{"Installer": d.installer, "Marker": d.marker, "Version": d.a.targetText}
+	data := map[string]string{"Installer": d.installer, "Marker": d.marker, "Running": d.running, "Version": d.a.targetText}
 	out, err := d.exec(ctx, "dotnet_install.ps1", data, hostscript.Script{Progress: d.progress})
 	if err != nil {
 		return 0, hostscript.Annotate(fmt.Errorf("%s /S: %w", d.installer, err), out.Tail())

@@ -16,6 +16,7 @@ func TestGolden(t *testing.T) {
 		staging   = `C:\ProgramData\osrun\installer`
 		exe       = staging + `\PlatformServer-11.31.0.exe`
 		marker    = staging + `\pending-configuration.txt`
+		running   = staging + `\installer-running.txt`
 		installTo = `C:\Program Files\OutSystems\Platform Server`
 		sum       = "9F2C0E1D9F2C0E1D9F2C0E1D9F2C0E1D9F2C0E1D9F2C0E1D9F2C0E1D9F2C0E1D"
 	)
@@ -23,21 +24,21 @@ func TestGolden(t *testing.T) {
 		file, tmpl string
 		data       map[string]any
 	}{
-		{"dotnet_state.ps1", "dotnet_state.ps1", map[string]any{"Marker": marker}},
+		{"dotnet_state.ps1", "dotnet_state.ps1", map[string]any{"Marker": marker, "Running": running}},
 		{"dotnet_prepare.ps1", "dotnet_prepare.ps1", map[string]any{"Staging": staging}},
 		{"dotnet_fetch_unc.ps1", "dotnet_fetch.ps1", map[string]any{"From": `\\files\outsystems\PlatformServer-11.31.0.exe`, "To": exe, "SHA256": sum, "HTTP": false}},
 		{"dotnet_fetch_https.ps1", "dotnet_fetch.ps1", map[string]any{"From": "https://files.example.com/PlatformServer-11.31.0.exe", "To": exe, "SHA256": sum, "HTTP": true}},
-		{"dotnet_install.ps1", "dotnet_install.ps1", map[string]any{"Installer": exe, "Marker": marker, "Version": "11.31.0"}},
+		{"dotnet_install.ps1", "dotnet_install.ps1", map[string]any{"Installer": exe, "Marker": marker, "Running": running, "Version": "11.31.0"}},
 		{"dotnet_configure_frontend.ps1", "dotnet_configure.ps1", map[string]any{"InstallDir": installTo, "Marker": marker, "Installer": exe, "Controller": false, "Password": false}},
 		{"dotnet_configure_controller.ps1", "dotnet_configure.ps1", map[string]any{"InstallDir": installTo, "Marker": marker, "Installer": exe, "Controller": true, "Password": true}},
 		{"dotnet_logtail_install.ps1", "dotnet_logtail.ps1", map[string]any{"Step": "install", "Lines": 40}},
 		{"dotnet_logtail_configure.ps1", "dotnet_logtail.ps1", map[string]any{"Step": "configure", "Lines": 40}},
-		{"j2ee_state.sh", "j2ee_state.sh", map[string]any{"Home": "/opt/outsystems/platform", "Marker": "/var/tmp/osrun/pending-configuration"}},
+		{"j2ee_state.sh", "j2ee_state.sh", map[string]any{"Home": "/opt/outsystems/platform", "Marker": "/var/tmp/osrun/pending-configuration", "Running": "/var/tmp/osrun/installer-running"}},
 		{"j2ee_prepare.sh", "j2ee_prepare.sh", map[string]any{"Staging": "/var/tmp/osrun"}},
-		{"j2ee_install_packages.sh", "j2ee_install.sh", map[string]any{"Marker": "/var/tmp/osrun/pending-configuration", "Version": "11.31.0",
+		{"j2ee_install_packages.sh", "j2ee_install.sh", map[string]any{"Marker": "/var/tmp/osrun/pending-configuration", "Running": "/var/tmp/osrun/installer-running", "Output": "/var/tmp/osrun/installer-output.log", "Version": "11.31.0",
 			"Packages": []string{"/var/tmp/osrun/outsystems-agileplatform-11.31.0.rpm", "/var/tmp/osrun/outsystems-agileplatform-wildfly8-11.31.0.rpm"}, "Yum": []string(nil), "Script": ""}},
-		{"j2ee_install_script.sh", "j2ee_install.sh", map[string]any{"Marker": "/var/tmp/osrun/pending-configuration", "Version": "11.31.0", "Packages": []string(nil), "Yum": []string(nil), "Script": "/var/tmp/osrun/upgrade it's.sh"}},
-		{"j2ee_install_yum.sh", "j2ee_install.sh", map[string]any{"Marker": "/var/tmp/osrun/pending-configuration", "Version": "11.31.0", "Packages": []string(nil), "Yum": []string{"outsystems-agileplatform*"}, "Script": ""}},
+		{"j2ee_install_script.sh", "j2ee_install.sh", map[string]any{"Marker": "/var/tmp/osrun/pending-configuration", "Running": "/var/tmp/osrun/installer-running", "Output": "/var/tmp/osrun/installer-output.log", "Version": "11.31.0", "Packages": []string(nil), "Yum": []string(nil), "Script": "/var/tmp/osrun/upgrade it's.sh"}},
+		{"j2ee_install_yum.sh", "j2ee_install.sh", map[string]any{"Marker": "/var/tmp/osrun/pending-configuration", "Running": "/var/tmp/osrun/installer-running", "Output": "/var/tmp/osrun/installer-output.log", "Version": "11.31.0", "Packages": []string(nil), "Yum": []string{"outsystems-agileplatform*"}, "Script": ""}},
 		{"j2ee_configure_frontend.sh", "j2ee_configure.sh", map[string]any{"Home": "/opt/outsystems/platform", "Marker": "/var/tmp/osrun/pending-configuration", "Controller": false, "Cleanup": []string{"/var/tmp/osrun/a.rpm"}}},
 		{"j2ee_configure_controller.sh", "j2ee_configure.sh", map[string]any{"Home": "/opt/outsystems/platform", "Marker": "/var/tmp/osrun/pending-configuration", "Controller": true, "Cleanup": []string{"/var/tmp/osrun/a.rpm"}}},
 		{"j2ee_logtail.sh", "j2ee_logtail.sh", map[string]any{"Home": "/opt/outsystems/platform", "Lines": 40}},

@@ -64,7 +64,11 @@ sh (OSRUN_VERSION set), as root; then "configurationtool.sh /silent /upgradeinst
 
 On failure the error carries the tail of the command output and of the installer log or
 ConfigurationTool.log. A marker in staging_dir records that configuration is pending, so
-a run that failed after the installer resumes with the Configuration Tool. The task's
+a run that failed after the installer resumes with the Configuration Tool. While the
+installer runs, a file in staging_dir holds its process id: a run that died or lost its
+connection meanwhile is resumed by waiting for that installer, never by starting another
+(on J2EE the installer's output goes to a file, shown when it ends, so a lost connection
+does not stop it). The task's
 timeout meta-argument (60m when not set) bounds the whole task, upload included.`,
 		Params: []modules.Param{
 			{Name: "version", Type: cty.String, Required: true, Doc: "Target Platform Server version, e.g. 11.31.0."},
@@ -172,6 +176,9 @@ type installed struct {
 	raw        string
 	installDir string // .NET only: the registry's (Default) value
 	pending    string // version whose configuration osrun left unfinished
+	// running is the process id of an installer an earlier run started
+	// that is still running (the run lost its connection or died).
+	running string
 }
 
 // driver does the stack-specific steps.
@@ -186,6 +193,8 @@ type driver interface {
 	install(ctx context.Context) (reboot int, err error)
 	configure(ctx context.Context, st installed) error
 	configureSteps(st installed) string
+	// say reports progress.
+	say(msg string)
 }
 
 // runEnv is what the drivers share for one host.
@@ -195,6 +204,8 @@ type runEnv struct {
 	controller bool
 	progress   func(string)
 }
+
+func (re runEnv) say(msg string) { re.progress(msg) }
 
 func (a *action) driver(env *modules.Env) (driver, error) {
 	if env.Conn == nil {
@@ -263,6 +274,13 @@ func (a *action) Check(ctx context.Context, env *modules.Env) (modules.Result, e
 	if err != nil {
 		return modules.Result{}, err
 	}
+	if st.running != "" {
+		return modules.Result{
+			Changed: true,
+			Msg:     fmt.Sprintf("an installer started by an earlier run is still running (process %s): would wait for it, then finish the upgrade", st.running),
+			Output:  versions(st.version.String(), a.targetText),
+		}, nil
+	}
 	s, err := a.decide(st)
 	if err != nil {
 		return modules.Result{}, err
@@ -319,6 +337,9 @@ func (a *action) Apply(ctx context.Context, env *modules.Env) (modules.Result, e
 	if err != nil {
 		return modules.Result{}, explain("read the installed version", err)
 	}
+	if st, err = a.awaitRunning(ctx, d, st); err != nil {
+		return modules.Result{}, explain("wait for the installer an earlier run started", err)
+	}
 	s, err := a.decide(st)
 	if err != nil {
 		return modules.Result{}, err
@@ -371,6 +392,36 @@ func (a *action) Apply(ctx context.Context, env *modules.Env) (modules.Result, e
 		res.Msg += fmt.Sprintf("; the installer asked for a reboot (exit %d)", reboot)
 	}
 	return res, nil
+}
+
+// runningPoll is how often Apply looks again at an installer an earlier
+// run left running.
+const runningPoll = time.Second
+
+// awaitRunning waits, within ctx (Apply's timeout bounds it), until no
+// installer an earlier run started is running any more, and returns the
+// host's state then: a run that died or lost its connection while the
+// installer ran is resumed by waiting for that installer, never by
+// starting a second one.
+func (a *action) awaitRunning(ctx context.Context, d driver, st installed) (installed, error) {
+	if st.running == "" {
+		return st, nil
+	}
+	d.say(fmt.Sprintf("an installer started by an earlier run is still running (process %s): waiting for it", st.running))
+	t := time.NewTicker(runningPoll)
+	defer t.Stop()
+	for st.running != "" {
+		select {
+		case <-ctx.Done():
+			return st, fmt.Errorf("process %s still running: %w", st.running, ctx.Err())
+		case <-t.C:
+		}
+		var err error
+		if st, err = d.state(ctx); err != nil {
+			return st, err
+		}
+	}
+	return st, nil
 }
 
 // logTail fetches the tail of a log after a failure. It runs even when

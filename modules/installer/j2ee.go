@@ -21,6 +21,7 @@ type j2ee struct {
 	home    string
 	staging string
 	marker  string
+	running string // the installer's process id while it runs
 	// staged maps each local file to its path on the host.
 	staged [][2]string
 }
@@ -41,6 +42,7 @@ func newJ2EE(re runEnv) (*j2ee, error) {
 		j.staging = j2eeStaging
 	}
 	j.marker = path.Join(j.staging, "pending-configuration")
+	j.running = path.Join(j.staging, "installer-running")
 	local := a.packages
 	if a.script != "" {
 		local = []string{a.script}
@@ -52,13 +54,14 @@ func newJ2EE(re runEnv) (*j2ee, error) {
 }
 
 func (j *j2ee) state(ctx context.Context) (installed, error) {
-	out, err := j.exec(ctx, "j2ee_state.sh", map[string]string{"Home": j.home, "Marker": j.marker}, hostscript.Script{})
+	out, err := j.exec(ctx, "j2ee_state.sh", map[string]string{"Home": j.home, "Marker": j.marker, "Running": j.running}, hostscript.Script{})
 	if err != nil {
 		return installed{}, hostscript.Annotate(fmt.Errorf("read the installed version: %w", err), out.Tail())
 	}
 	raw, _ := out.Value("version")
 	pending, _ := out.Value("pending")
-	return installed{version: parseInstalled(raw), raw: raw, pending: pending}, nil
+	running, _ := out.Value("running")
+	return installed{version: parseInstalled(raw), raw: raw, pending: pending, running: running}, nil
 }
 
 func (j *j2ee) plan(installed) ([]string, error) {
@@ -112,7 +115,7 @@ func (j *j2ee) remote() []string {
 }
 
 func (j *j2ee) install(ctx context.Context) (int, error) {
-	data := map[string]any{"Marker": j.marker, "Version": j.a.targetText, "Packages": []string(nil), "Yum": j.a.yum, "Script": ""}
+	data := map[string]any{"Marker": j.marker, "Running": j.running, "Output": path.Join(j.staging, "installer-output.log"), "Version": j.a.targetText, "Packages": []string(nil), "Yum": j.a.yum, "Script": ""}
 	switch {
 	case j.a.script != "":
 		data["Script"] = j.remote()[0]

@@ -1,11 +1,21 @@
 # osrun:installer/j2ee_state
-# Reads the installed Platform Server version and the version whose
-# configuration osrun left unfinished, if any. Changes nothing.
+# Reads the installed Platform Server version, the version whose
+# configuration osrun left unfinished, if any, and the process id of an
+# installer osrun started that is still running (a run that lost its
+# connection leaves it running). Changes nothing.
 home={{sh .Home}}
 marker={{sh .Marker}}
+running={{sh .Running}}
 if [ -r "$home/version.txt" ]; then
 	printf 'osrun-version=%s\n' "$(head -n 1 "$home/version.txt" | tr -d '\r')"
 fi
 if [ -r "$marker" ]; then
 	printf 'osrun-pending=%s\n' "$(head -n 1 "$marker")"
+fi
+if [ -r "$running" ]; then
+	pid=$(head -n 1 "$running")
+	case $pid in
+	'' | *[!0-9]*) ;;
+	*) if [ -d "/proc/$pid" ] || kill -0 "$pid" 2>/dev/null; then printf 'osrun-running=%s\n' "$pid"; fi ;;
+	esac
 fi

@@ -1,10 +1,12 @@
 # osrun:installer/dotnet_state
 # Reads the installed Platform Server version and install directory from the
-# registry, and the version whose configuration osrun left unfinished, if
-# any. Changes nothing.
+# registry, the version whose configuration osrun left unfinished, if any,
+# and the process id of an installer osrun started that is still running.
+# Changes nothing.
 $ErrorActionPreference = 'Stop'
 $ProgressPreference = 'SilentlyContinue'
 $Marker = 'C:\ProgramData\osrun\installer\pending-configuration.txt'
+$Running = 'C:\ProgramData\osrun\installer\installer-running.txt'
 $key = Get-Item -LiteralPath 'HKLM:\SOFTWARE\OutSystems\Installer\Server' -ErrorAction SilentlyContinue
 if ($null -ne $key) {
   'osrun-version=' + $key.GetValue('Server')
@@ -12,4 +14,10 @@ if ($null -ne $key) {
 }
 if (Test-Path -LiteralPath $Marker) {
   'osrun-pending=' + (Get-Content -LiteralPath $Marker -TotalCount 1)
+}
+if (Test-Path -LiteralPath $Running) {
+  $id = Get-Content -LiteralPath $Running -TotalCount 1
+  if ($id -match '^\d+$' -and (Get-Process -Id $id -ErrorAction SilentlyContinue)) {
+    'osrun-running=' + $id
+  }
 }
