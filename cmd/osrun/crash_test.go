@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"math/rand/v2"
@@ -20,12 +21,11 @@ import (
 	"github.com/osrun/osrun/runner"
 )
 
-// crashSeed fixes the kill points; crashKills is how many SIGKILLs the
-// upgrade survives.
-const (
-	crashSeed  = 7
-	crashKills = 20
-)
+// crashSeed fixes the kill points (-crash-seed draws others, to explore);
+// crashKills is how many SIGKILLs the upgrade survives.
+var crashSeed = flag.Uint64("crash-seed", 7, "TestCrashResume: the seed of the kill points")
+
+const crashKills = 20
 
 // The crash-and-resume proof: osrun apply of playbooks/upgrade.hcl
 // on the lab farm, under traffic, is killed with SIGKILL at crashKills
@@ -44,7 +44,9 @@ const (
 // over the whole upgrade; the test watches each run's journal and kills
 // the process as soon as the progress reaches the next point (at least one
 // new event per run), so the kills fall before, inside and after every
-// wave's steps, installers included, the same way on every machine.
+// wave's steps, the same way on every machine. A kill point that falls on
+// an installer task's start waits until that installer runs on the host,
+// so those kills land mid-install: the hardest case for "never twice".
 //
 // The farm runs in the test process; only the osrun processes are killed.
 func TestCrashResume(t *testing.T) {
@@ -72,8 +74,8 @@ func TestCrashResume(t *testing.T) {
 	args := []string{"-i", f.Inventory(), "--var-file", vars, "--state-dir", state, "--poll-interval", labPoll.String(), playbook}
 
 	steps := planSteps(t, bin, args)
-	targets := killTargets(steps, rand.New(rand.NewPCG(crashSeed, crashSeed)))
-	t.Logf("%d steps; kill points (progress in step events): %v", steps, targets)
+	targets := killTargets(steps, rand.New(rand.NewPCG(*crashSeed, *crashSeed)))
+	t.Logf("seed %d, %d steps; kill points (progress in step events): %v", *crashSeed, steps, targets)
 
 	begin := time.Now()
 	done := map[string]bool{} // the distinct step events journalled so far
@@ -86,11 +88,20 @@ func TestCrashResume(t *testing.T) {
 		// At least one step event of its own per run, so each kill is a
 		// new point.
 		want := max(targets[run], len(done)+1)
-		last, killed, out := applyUntil(t, bin, append(applyArgs, args...), state, done, want)
+		last, killed, out := applyUntil(t, bin, append(applyArgs, args...), state, done, want, installerStarted(f))
 		if !killed {
 			t.Fatalf("run %d ended on its own at progress %d, before kill point %d\n%s", run+1, len(done), want, out)
 		}
 		kills++
+		var running []string
+		for _, fe := range f.Frontends() {
+			if fe.App.State().Down {
+				running = append(running, fe.Name)
+			}
+		}
+		if len(running) > 0 {
+			last += fmt.Sprintf("; application down (installing) on %s", strings.Join(running, ", "))
+		}
 		t.Logf("kill %2d at progress %3d/%d, after %s", kills, len(done), 2*steps, last)
 		for _, fe := range f.Frontends() {
 			if n := fe.Installs(); n > 1 {
@@ -170,11 +181,22 @@ func isApplyOnly(args []string) func(string) bool {
 	return func(string) bool { i++; return drop[i] }
 }
 
+// installerStarted holds a kill that falls just after an installer task
+// started on a host until the installer itself runs there, so that the
+// kill lands while the host is being upgraded: the resume must not start
+// a second installer.
+func installerStarted(f *farm.Farm) func(e runner.Event) bool {
+	return func(e runner.Event) bool {
+		fe := f.Frontend(e.Host)
+		return e.Kind != runner.HostTaskStart || e.Module != "installer" || fe == nil || fe.Installs() > 0
+	}
+}
+
 // applyUntil runs osrun with args and SIGKILLs it as soon as done, the
-// distinct step events journalled (it adds this run's own), holds want.
-// It returns the last step event it read, whether it killed the process,
-// and the process's output.
-func applyUntil(t *testing.T, bin string, args []string, state string, done map[string]bool, want int) (last string, killed bool, out string) {
+// distinct step events journalled (it adds this run's own), holds want,
+// and ready says yes to the last step event read. It returns that event,
+// whether it killed the process, and the process's output.
+func applyUntil(t *testing.T, bin string, args []string, state string, done map[string]bool, want int, ready func(runner.Event) bool) (last string, killed bool, out string) {
 	t.Helper()
 	runs := filepath.Join(state, "runs")
 	before, _ := filepath.Glob(filepath.Join(runs, "*.jsonl"))
@@ -196,6 +218,7 @@ func applyUntil(t *testing.T, bin string, args []string, state string, done map[
 	}()
 	var rd *bufio.Reader
 	var partial []byte
+	var lastEvent runner.Event
 	tick := time.NewTicker(2 * time.Millisecond)
 	defer tick.Stop()
 	deadline := time.After(2 * time.Minute)
@@ -206,14 +229,14 @@ func applyUntil(t *testing.T, bin string, args []string, state string, done map[
 			}
 		}
 		if rd != nil {
-			partial = readSteps(t, rd, partial, done, &last)
-			if len(done) >= want {
+			partial = readSteps(t, rd, partial, done, &lastEvent)
+			if len(done) >= want && ready(lastEvent) {
 				if err := cmd.Process.Kill(); err != nil && !errors.Is(err, os.ErrProcessDone) {
 					t.Fatal(err)
 				}
 				err := <-exited
 				var ee *exec.ExitError
-				return last, errors.As(err, &ee) && !ee.Exited(), buf.String()
+				return describe(lastEvent), errors.As(err, &ee) && !ee.Exited(), buf.String()
 			}
 		}
 		select {
@@ -222,9 +245,9 @@ func applyUntil(t *testing.T, bin string, args []string, state string, done map[
 				t.Fatalf("osrun %s: %v at progress %d\n%s", strings.Join(args, " "), err, len(done), buf.String())
 			}
 			if rd != nil { // the events written before it exited
-				readSteps(t, rd, partial, done, &last)
+				readSteps(t, rd, partial, done, &lastEvent)
 			}
-			return last, false, buf.String()
+			return describe(lastEvent), false, buf.String()
 		case <-deadline:
 			cmd.Process.Kill()
 			<-exited
@@ -256,7 +279,7 @@ func newJournal(t *testing.T, runs string, before []string) *os.File {
 // events the run journalled itself (not replays) to done, setting last to
 // the latest; partial is a line begun in an earlier read, and the
 // unfinished line is returned for the next.
-func readSteps(t *testing.T, rd *bufio.Reader, partial []byte, done map[string]bool, last *string) []byte {
+func readSteps(t *testing.T, rd *bufio.Reader, partial []byte, done map[string]bool, last *runner.Event) []byte {
 	t.Helper()
 	for range 100000 {
 		line, err := rd.ReadBytes('\n')
@@ -269,14 +292,19 @@ func readSteps(t *testing.T, rd *bufio.Reader, partial []byte, done map[string]b
 		}
 		var e runner.Event
 		if json.Unmarshal(partial, &e) == nil && (e.Kind == runner.HostTaskStart || e.Kind == runner.HostTaskEnd) && e.ResumedFrom == "" && !e.OnFailure {
-			*last = fmt.Sprintf("%s %s/%s@%s", e.Kind, e.Wave, e.Task, e.Host)
-			if e.Status != "" {
-				*last += " (" + string(e.Status) + ")"
-			}
+			*last = e
 			done[string(e.Kind)+" "+e.Wave+"/"+e.Task+"@"+e.Host] = true
 		}
 		partial = nil
 	}
 	t.Fatal("the journal has more than 100000 lines")
 	return nil
+}
+
+func describe(e runner.Event) string {
+	s := fmt.Sprintf("%s %s/%s@%s", e.Kind, e.Wave, e.Task, e.Host)
+	if e.Status != "" {
+		s += " (" + string(e.Status) + ")"
+	}
+	return s
 }
