@@ -8,7 +8,7 @@ import (
 func TestCheck(t *testing.T) {
 	tests := []struct {
 		name, file, src, want string
-		line, col           int
+		line, col             int
 	}{
 		{"fine", "a.hcl", "x = [[1]]\n", "", 0, 0},
 		{"NUL after multi-byte characters", "a.hcl", "# é\nx = \"é\x00\"\n", "Invalid character", 2, 7},
