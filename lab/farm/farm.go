@@ -14,7 +14,6 @@ import (
 	"os/user"
 	"path/filepath"
 	"sync"
-	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -135,13 +134,16 @@ type Frontend struct {
 	Windows *windows.Host
 	Linux   *linux.Host
 	before  string
-	// installs counts the installer runs that started on the host.
-	installs atomic.Int64
 }
 
 // Installs is how many times an installer started on the front-end's
 // host, whatever its stack: a resumed upgrade must not run one twice.
-func (fe *Frontend) Installs() int { return int(fe.installs.Load()) }
+func (fe *Frontend) Installs() int {
+	if fe.Windows != nil {
+		return fe.Windows.Installs()
+	}
+	return fe.Linux.Installs()
+}
 
 // Version is the platform version the host has installed.
 func (fe *Frontend) Version() string {
@@ -580,7 +582,6 @@ type platform struct{ f *Farm }
 
 func (p platform) InstallStarted(host string) {
 	if fe := p.f.byName[host]; fe != nil {
-		fe.installs.Add(1)
 		fe.App.Down()
 	}
 }

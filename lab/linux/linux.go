@@ -224,6 +224,14 @@ func (h *Host) Service(sub string) string {
 	return strings.TrimSpace(string(b))
 }
 
+// Installs counts the runs of the lab's installer (InstallerScript) that
+// started: a command that was sent but never got to run the installer
+// (its client died first) does not count.
+func (h *Host) Installs() int {
+	b, _ := os.ReadFile(h.path("state/installs"))
+	return strings.Count(string(b), "\n")
+}
+
 // FailInstaller makes later installer runs fail with msg; "" lets them
 // succeed again.
 func (h *Host) FailInstaller(msg string) error {

@@ -3,10 +3,12 @@
 # root with OSRUN_VERSION set. It stops the application server, upgrades
 # $OUTSYSTEMS_HOME to OSRUN_VERSION (taking INSTALL_SECONDS), and fails
 # with the message in $SANDBOX/state/install.fail when that file exists.
+# Each run adds a line to $SANDBOX/state/installs (Host.Installs).
 set -e
 home=${OUTSYSTEMS_HOME:-/opt/outsystems/platform}
 log="$home/logs/installer.log"
 mkdir -p "$home/logs"
+echo "$OSRUN_VERSION" >> "$SANDBOX/state/installs"
 echo "Stopping the application server..."
 echo "Upgrading OutSystems Platform Server $(head -n 1 "$home/version.txt") to $OSRUN_VERSION"
 echo "upgrade to $OSRUN_VERSION" >> "$log"
