@@ -8,5 +8,12 @@
 // session count from "show stat B 4 -1", whose CSV is parsed by column name
 // because its columns differ between HAProxy versions.
 //
+// Both commands answer for the whole backend, so Status and Members share
+// reads: callers that arrive while a read is in flight wait for it, and a
+// reading answers callers for Config.MaxAge (20ms by default) after it
+// began. lb_member polls every draining host on its own, and without this
+// a farm of n hosts cost n reads of n rows per poll. SetState and
+// KillSessions discard the reading: the next Status reads again.
+//
 // Entry points: FromEndpoint (decodes a load_balancer block), New.
 package haproxy

@@ -6,7 +6,9 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/osrun/osrun/inventory"
@@ -23,11 +25,35 @@ type Config struct {
 	Backend string
 	// Timeout bounds each command (dial, write, read); zero means 10s.
 	Timeout time.Duration
+	// MaxAge is how long one read of the backend answers the callers that
+	// arrive after it began; zero means DefaultMaxAge, negative means
+	// that only callers arriving while a read is in flight share it.
+	MaxAge time.Duration
 }
 
-// Driver talks to one HAProxy backend.
+// DefaultMaxAge is how long a read of the backend is reused by default.
+//
+// Every Status reads the whole backend (HAProxy has no per-server form of
+// "show servers state"), and lb_member polls each draining or enabling host
+// on its own, so without sharing a farm of n hosts costs n reads of n rows
+// per poll interval. 20ms is no longer than the shortest poll interval in
+// use (the tests' 20ms, the lab's 50ms; the default is 2s), so a host
+// polling alone never gets the same reading twice, and it is a small
+// fraction of HAProxy's health check interval (2s by default), the pace at
+// which health changes. A state change made through the driver discards
+// the reading at once.
+const DefaultMaxAge = 20 * time.Millisecond
+
+// Driver talks to one HAProxy backend. It is safe for concurrent use, and
+// concurrent callers share reads of the backend (see Config.MaxAge).
 type Driver struct {
-	cfg Config
+	cfg  Config
+	dial func(ctx context.Context) (net.Conn, error) // replaced by tests
+
+	mu     sync.Mutex
+	gen    uint64  // incremented when a state change returns
+	flight *flight // the read in progress, if any
+	cached *flight // the last complete, successful reading of gen
 }
 
 // New returns a driver for cfg.
@@ -35,7 +61,15 @@ func New(cfg Config) *Driver {
 	if cfg.Timeout <= 0 {
 		cfg.Timeout = 10 * time.Second
 	}
-	return &Driver{cfg: cfg}
+	if cfg.MaxAge == 0 {
+		cfg.MaxAge = DefaultMaxAge
+	}
+	d := &Driver{cfg: cfg}
+	d.dial = func(ctx context.Context) (net.Conn, error) {
+		var dialer net.Dialer
+		return dialer.DialContext(ctx, d.cfg.Network, d.cfg.Address)
+	}
+	return d
 }
 
 // FromEndpoint decodes the settings of a load_balancer block:
@@ -88,8 +122,7 @@ func validName(s string) error {
 func (d *Driver) command(ctx context.Context, line string) (string, error) {
 	ctx, cancel := context.WithTimeout(ctx, d.cfg.Timeout)
 	defer cancel()
-	var dialer net.Dialer
-	conn, err := dialer.DialContext(ctx, d.cfg.Network, d.cfg.Address)
+	conn, err := d.dial(ctx)
 	if err != nil {
 		return "", fmt.Errorf("connect to the runtime API: %w", err)
 	}
@@ -160,6 +193,9 @@ func (d *Driver) serverCommand(ctx context.Context, format, name string) error {
 	}
 	line := fmt.Sprintf(format, d.cfg.Backend, name)
 	reply, err := d.command(ctx, line)
+	// Whatever the reply, the command may have reached HAProxy: readings
+	// that began before now no longer answer.
+	d.invalidate()
 	if err != nil {
 		return fmt.Errorf("%s: %w", d.Pool(), err)
 	}
@@ -171,6 +207,124 @@ func (d *Driver) serverCommand(ctx context.Context, format, name string) error {
 
 // Members implements lbmember.Driver.
 func (d *Driver) Members(ctx context.Context) ([]member.Status, error) {
+	r, err := d.read(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return slices.Clone(r.all), nil
+}
+
+// Status implements lbmember.Driver.
+func (d *Driver) Status(ctx context.Context, name string) (member.Status, error) {
+	r, err := d.read(ctx)
+	if err != nil {
+		return member.Status{}, err
+	}
+	i, ok := r.byName[name]
+	if !ok {
+		return member.Status{}, fmt.Errorf("%s: server %s: %w", d.Pool(), name, member.ErrNotFound)
+	}
+	return r.all[i], nil
+}
+
+// reading is the whole backend as one read of "show servers state" and
+// "show stat" saw it, parsed once.
+type reading struct {
+	all    []member.Status // in HAProxy's order
+	byName map[string]int  // index in all
+}
+
+// flight is a read in progress. done is closed once r and err are set;
+// waiters counts the callers waiting for it, and the read is cancelled
+// when the last one gives up.
+type flight struct {
+	gen     uint64
+	start   time.Time
+	done    chan struct{}
+	r       *reading
+	err     error
+	waiters int
+	cancel  context.CancelFunc
+}
+
+// read returns the backend's members, coalescing callers: a caller joins
+// the read in flight, or takes the last reading if it began less than
+// cfg.MaxAge ago, unless a state change made through this driver returned
+// since that read began.
+func (d *Driver) read(ctx context.Context) (*reading, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("%s: %w", d.Pool(), err)
+	}
+	d.mu.Lock()
+	if c := d.cached; c != nil && c.gen == d.gen && time.Now().Sub(c.start) < d.cfg.MaxAge {
+		d.mu.Unlock()
+		return c.r, nil
+	}
+	f := d.flight
+	if f == nil || f.gen != d.gen {
+		f = d.startLocked(ctx)
+	}
+	f.waiters++
+	d.mu.Unlock()
+
+	select {
+	case <-f.done:
+		return f.r, f.err
+	case <-ctx.Done():
+		d.mu.Lock()
+		f.waiters--
+		if f.waiters == 0 {
+			// Nobody else waits: stop the read, and let the next caller
+			// start afresh rather than join a cancelled read.
+			f.cancel()
+			if d.flight == f {
+				d.flight = nil
+			}
+		}
+		d.mu.Unlock()
+		return nil, fmt.Errorf("%s: %w", d.Pool(), ctx.Err())
+	}
+}
+
+// startLocked starts a read for the current generation. It runs on its own
+// context (the first caller's values, not its cancellation) because other
+// callers may join it; read cancels it when every caller has left.
+func (d *Driver) startLocked(ctx context.Context) *flight {
+	rctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	f := &flight{gen: d.gen, start: time.Now(), done: make(chan struct{}), cancel: cancel}
+	d.flight = f
+	go func() {
+		defer cancel()
+		r, err := d.readBackend(rctx)
+		d.mu.Lock()
+		defer d.mu.Unlock()
+		f.r, f.err = r, err
+		close(f.done)
+		if d.flight == f {
+			d.flight = nil
+		}
+		// A reading that began before a state change returned is not kept
+		// (it may predate the change), nor is a failure.
+		if err == nil && f.gen == d.gen && (d.cached == nil || d.cached.start.Before(f.start)) {
+			d.cached = f
+		}
+	}()
+	return f
+}
+
+// invalidate makes readings that began before now unusable for callers
+// that arrive from now on. State changes call it once the balancer has
+// answered, whether or not it accepted the change.
+func (d *Driver) invalidate() {
+	d.mu.Lock()
+	d.gen++
+	d.cached = nil
+	d.mu.Unlock()
+}
+
+// readBackend reads the state of every server, then the session counts,
+// and parses each reply once.
+func (d *Driver) readBackend(ctx context.Context) (*reading, error) {
 	servers, err := d.serversState(ctx)
 	if err != nil {
 		return nil, err
@@ -179,29 +333,15 @@ func (d *Driver) Members(ctx context.Context) ([]member.Status, error) {
 	if err != nil {
 		return nil, err
 	}
-	out := make([]member.Status, 0, len(servers))
+	r := &reading{all: make([]member.Status, 0, len(servers)), byName: make(map[string]int, len(servers))}
 	for _, s := range servers {
-		out = append(out, s.status(stats[s.name]))
-	}
-	return out, nil
-}
-
-// Status implements lbmember.Driver.
-func (d *Driver) Status(ctx context.Context, name string) (member.Status, error) {
-	servers, err := d.serversState(ctx)
-	if err != nil {
-		return member.Status{}, err
-	}
-	for _, s := range servers {
-		if s.name == name {
-			stats, err := d.stats(ctx)
-			if err != nil {
-				return member.Status{}, err
-			}
-			return s.status(stats[name]), nil
+		if _, dup := r.byName[s.name]; dup {
+			continue // names are unique in a backend; the first one wins
 		}
+		r.byName[s.name] = len(r.all)
+		r.all = append(r.all, s.status(stats[s.name]))
 	}
-	return member.Status{}, fmt.Errorf("%s: server %s: %w", d.Pool(), name, member.ErrNotFound)
+	return r, nil
 }
 
 func (d *Driver) serversState(ctx context.Context) ([]serverState, error) {
