@@ -129,6 +129,8 @@ func parseStat(reply, backend string) (map[string]statRow, error) {
 	r := csv.NewReader(strings.NewReader(strings.TrimPrefix(trimmed, "# ")))
 	r.FieldsPerRecord = -1
 	r.LazyQuotes = true
+	// Rows have over 100 fields of which a few are kept: reuse the slice.
+	r.ReuseRecord = true
 	header, err := r.Read()
 	if err != nil {
 		return nil, fmt.Errorf("read the CSV header: %w", err)
@@ -163,14 +165,15 @@ func parseStat(reply, backend string) (map[string]statRow, error) {
 		if field(rec, "pxname") != backend || field(rec, "type") != "2" {
 			continue
 		}
-		row := statRow{status: field(rec, "status")}
+		// Clone what is kept: a field shares the memory of its whole row.
+		row := statRow{status: strings.Clone(field(rec, "status"))}
 		if row.scur, err = atoi0(field(rec, "scur")); err == nil {
 			row.qcur, err = atoi0(field(rec, "qcur"))
 		}
 		if err != nil {
 			return nil, fmt.Errorf("server %s: %w", field(rec, "svname"), err)
 		}
-		out[field(rec, "svname")] = row
+		out[strings.Clone(field(rec, "svname"))] = row
 	}
 	return out, nil
 }
