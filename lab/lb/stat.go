@@ -32,11 +32,30 @@ var statColumns = func() map[string]int {
 	return m
 }()
 
+// The rows' fields, split once: rendering copies them into a row it
+// reuses rather than splitting a template per row (the driver reads the
+// whole backend on every poll, so this runs for every server every time).
+var (
+	frontendFields = splitRow(frontendRow)
+	serverFields   = splitRow(serverRow)
+	backendFields  = splitRow(backendRow)
+)
+
+func splitRow(template string) row {
+	return strings.Split(strings.TrimSuffix(template, ","), ",")
+}
+
 // row is one "show stat" line being filled in.
 type row []string
 
-func newRow(template string) row {
-	return strings.Split(strings.TrimSuffix(template, ","), ",")
+// reset fills r (of the template's length, or nil) with the template's
+// fields and returns it.
+func (r row) reset(template row) row {
+	if len(r) != len(template) {
+		r = make(row, len(template))
+	}
+	copy(r, template)
+	return r
 }
 
 func (r row) set(col string, v any) {
@@ -56,7 +75,14 @@ func (r row) set(col string, v any) {
 	}
 }
 
-func (r row) String() string { return strings.Join(r, ",") + ",\n" }
+// writeTo writes the line, with HAProxy's trailing comma.
+func (r row) writeTo(b *strings.Builder) {
+	for _, f := range r {
+		b.WriteString(f)
+		b.WriteByte(',')
+	}
+	b.WriteByte('\n')
+}
 
 func (r row) counters(c *counters) {
 	r.set("scur", c.scur)
@@ -93,14 +119,16 @@ const (
 func (l *LB) statLocked(proxy, mask, sid int) string {
 	now := time.Now()
 	var b strings.Builder
+	b.Grow(len(statHeader) + 1 + (len(l.members)+2)*(len(serverRow)+64))
 	b.WriteString(statHeader + "\n")
+	var r row
 	if (proxy == -1 || proxy == frontendID) && mask&typeFrontend != 0 {
-		r := newRow(frontendRow)
+		r = r.reset(frontendFields)
 		r.set("pxname", l.cfg.Frontend)
 		r.counters(&l.fe)
 		r.set("req_tot", l.fe.stot)
 		r.set("conn_tot", l.fe.stot)
-		b.WriteString(r.String())
+		r.writeTo(&b)
 	}
 	if proxy != -1 && proxy != backendID {
 		return b.String()
@@ -114,10 +142,12 @@ func (l *LB) statLocked(proxy, mask, sid int) string {
 		if mask&typeServer == 0 || (sid != -1 && sid != m.id) {
 			continue
 		}
-		b.WriteString(l.serverRowLocked(m, now).String())
+		r = r.reset(serverFields)
+		l.serverRowLocked(r, m, now)
+		r.writeTo(&b)
 	}
 	if mask&typeBackend != 0 {
-		r := newRow(backendRow)
+		r = r.reset(backendFields)
 		r.set("pxname", l.cfg.Backend)
 		r.counters(&l.be)
 		r.set("lbtot", l.be.lbtot)
@@ -132,13 +162,17 @@ func (l *LB) statLocked(proxy, mask, sid int) string {
 		r.set("lastchg", seconds(now.Sub(l.start)))
 		r.set("status", map[bool]string{true: "UP", false: "DOWN"}[up > 0])
 		r.set("chkdown", 0)
-		b.WriteString(r.String())
+		r.writeTo(&b)
 	}
 	return b.String()
 }
 
-func (l *LB) serverRowLocked(m *member, now time.Time) row {
-	r := newRow(serverRow)
+// maintHidden are the check columns HAProxy leaves empty for a server
+// whose checks are paused.
+var maintHidden = []string{"check_status", "check_code", "check_duration", "check_desc", "check_rise", "check_fall", "check_health", "last_chk"}
+
+// serverRowLocked fills r, a copy of serverFields, for m.
+func (l *LB) serverRowLocked(r row, m *member, now time.Time) {
 	r.set("pxname", l.cfg.Backend)
 	r.set("svname", m.cfg.Name)
 	r.counters(&m.c)
@@ -160,12 +194,10 @@ func (l *LB) serverRowLocked(m *member, now time.Time) row {
 	r.set("sid", m.id)
 	r.set("addr", m.cfg.Addr)
 	if m.admin == Maint {
-		// HAProxy hides the check columns of a server whose checks are
-		// paused.
-		for _, c := range []string{"check_status", "check_code", "check_duration", "check_desc", "check_rise", "check_fall", "check_health", "last_chk"} {
+		for _, c := range maintHidden {
 			r.set(c, "")
 		}
-		return r
+		return
 	}
 	ck := m.check
 	r.set("check_status", ck.status)
@@ -179,7 +211,6 @@ func (l *LB) serverRowLocked(m *member, now time.Time) row {
 	r.set("check_rise", l.cfg.Rise)
 	r.set("check_fall", l.cfg.Fall)
 	r.set("check_health", m.health)
-	return r
 }
 
 // serversStateHeader is "show servers state" format version 1 (2.6).
@@ -188,6 +219,7 @@ const serversStateHeader = "1\n# be_id be_name srv_id srv_name srv_addr srv_op_s
 func (l *LB) serversStateLocked() string {
 	now := time.Now()
 	var b strings.Builder
+	b.Grow(len(serversStateHeader) + len(l.members)*128)
 	b.WriteString(serversStateHeader)
 	for _, m := range l.members {
 		host, port := splitAddr(m.cfg.Addr)
