@@ -96,6 +96,34 @@ func (v Verdict) String() string {
 	return b.String()
 }
 
+// settledMember reads a member's final state from the balancer. A healthy
+// application's member can be caught in a health-check transition (HAProxy's
+// "UP 1/2" after one slow check on a loaded machine); the end state is what
+// it settles to, so the read is repeated for a bounded time while the member
+// is in such a transition although its application serves. Admin states
+// (MAINT, DRAIN) are reported as they are at once.
+func (f *Farm) settledMember(name string, appDown bool) (string, bool) {
+	deadline := time.Now().Add(settleTime)
+	for {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		state, in := f.lb.member(ctx, name)
+		cancel()
+		// "UP 1/2", "DOWN 1/2": a health check transition, not an admin state.
+		transition := strings.Contains(state, "/")
+		if in || appDown || !transition || time.Now().After(deadline) {
+			return state, in
+		}
+		time.Sleep(settlePoll)
+	}
+}
+
+// settleTime bounds settledMember: many health-check intervals of the lab
+// (50ms), far less than a real member that is out would ever come back in.
+const (
+	settleTime = 3 * time.Second
+	settlePoll = 100 * time.Millisecond
+)
+
 // Verdict stops the load (waiting for the requests in flight) and reports.
 // Later calls return the same verdict.
 func (f *Farm) Verdict() Verdict {
@@ -112,9 +140,7 @@ func (f *Farm) Verdict() Verdict {
 		r := FrontendResult{Name: fe.Name, Zone: fe.Zone, Stack: fe.Stack, Controller: fe.Controller, Before: fe.before, After: fe.Version()}
 		st := fe.App.State()
 		r.Serving, r.Down, r.Broken = st.Version, st.Down, st.Broken
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		r.LB, r.InRotation = f.lb.member(ctx, fe.Name)
-		cancel()
+		r.LB, r.InRotation = f.settledMember(fe.Name, st.Down || st.Broken)
 		if s, ok := f.sc.Frontend(fe.Name); ok {
 			r.DeploymentEnabled, r.DeployerRunning, r.SC = s.DeploymentEnabled, s.DeployerRunning, s.String()
 		}
