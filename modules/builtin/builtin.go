@@ -10,6 +10,7 @@ import (
 	"github.com/osrun/osrun/modules"
 	"github.com/osrun/osrun/modules/approval"
 	"github.com/osrun/osrun/modules/command"
+	"github.com/osrun/osrun/modules/gate"
 	"github.com/osrun/osrun/modules/httpcheck"
 	"github.com/osrun/osrun/modules/installer"
 	"github.com/osrun/osrun/modules/lbmember"
@@ -37,6 +38,7 @@ type Options struct {
 func Registry(opts Options) (*modules.Registry, error) {
 	return modules.NewRegistry(
 		command.Definition(),
+		gate.Definition(gate.Options{Gate: opts.Gate}),
 		lbmember.Definition(lbmember.Options{PollInterval: opts.PollInterval}),
 		scfrontend.Definition(scfrontend.Options{Gate: opts.Gate, Transport: opts.ServiceCenterTransport, PollInterval: opts.PollInterval}),
 		waitdeployer.Definition(waitdeployer.Options{Gate: opts.Gate, Transport: opts.ServiceCenterTransport}),

@@ -11,7 +11,7 @@ func TestRegistryHasTheProcedureModules(t *testing.T) {
 		t.Fatal(err)
 	}
 	got := strings.Join(reg.Names(), " ")
-	want := "command http_check installer lb_member sc_frontend service wait_deployer"
+	want := "command gate http_check installer lb_member sc_frontend service wait_deployer"
 	if got != want {
 		t.Errorf("modules = %q, want %q", got, want)
 	}

@@ -1,0 +1,83 @@
+// Package gate is the `gate` module: a pause for a person's approval
+// between two steps of a playbook ("the rehearsal looked right, go on with
+// the loaded front-ends"). The approval comes through the run's approval
+// gate: a prompt on a terminal, `osrun approve RUN GATE` from another
+// shell or pipeline job, or --approve on the command line.
+package gate
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/zclconf/go-cty/cty"
+
+	"github.com/osrun/osrun/modules"
+	"github.com/osrun/osrun/modules/approval"
+)
+
+// Options carries the run's approval gate.
+type Options struct {
+	// Gate asks for approvals; without one, a gate task fails rather than
+	// carrying on unapproved.
+	Gate approval.Gate
+}
+
+// Definition returns the gate module.
+func Definition(opts Options) *modules.Definition {
+	return &modules.Definition{
+		Name:    "gate",
+		Summary: "Pause the run until a person approves",
+		Doc: `Waits until the gate named by id is approved: on a terminal osrun asks; otherwise
+approve it from another shell or pipeline job with "osrun approve --state-dir DIR RUN ID"
+(apply prints the exact command), or grant it up front with --approve ID. A denial, or
+no answer within the task's timeout, stops the run before the next task. An approval
+holds for the rest of the run, so a gate in a wave over many hosts asks once. In check
+mode it does not wait; it says it would ask. Runs on the control machine.`,
+		DefaultOn: modules.OnControl,
+		Params: []modules.Param{
+			{Name: "id", Type: cty.String, Required: true, Doc: "The gate's name, as approve and --approve give it, e.g. \"upgrade_loaded\"."},
+			{Name: "instructions", Type: cty.String, Required: true, Doc: "What the person should check before approving."},
+		},
+		Example: `wave "approve_loaded" {
+  hosts = group.controller
+
+  task "gate" "loaded" {
+    id           = "upgrade_loaded"
+    instructions = "Check the applications on the updating front-ends, then approve."
+    timeout      = "2h"
+  }
+}`,
+		New: func(args modules.Args) (modules.Action, error) {
+			id := args.String("id")
+			if id == "" {
+				return nil, errors.New("argument id: must not be empty")
+			}
+			return &action{id: id, instructions: args.String("instructions"), gate: opts.Gate}, nil
+		},
+	}
+}
+
+type action struct {
+	id, instructions string
+	gate             approval.Gate
+}
+
+func (a *action) Check(ctx context.Context, env *modules.Env) (modules.Result, error) {
+	return modules.Result{Msg: fmt.Sprintf("would wait for approval of gate %s", a.id)}, nil
+}
+
+func (a *action) Apply(ctx context.Context, env *modules.Env) (modules.Result, error) {
+	if a.gate == nil {
+		return modules.Result{}, fmt.Errorf("gate %s: no way to ask for approval in this run", a.id)
+	}
+	start := time.Now()
+	if env.Progress != nil {
+		env.Progress("waiting for approval of gate " + a.id)
+	}
+	if err := a.gate.Wait(ctx, a.id, a.instructions); err != nil {
+		return modules.Result{}, err
+	}
+	return modules.Result{Msg: fmt.Sprintf("gate %s approved after %s", a.id, time.Since(start).Round(time.Second))}, nil
+}
