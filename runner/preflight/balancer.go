@@ -127,6 +127,10 @@ func (c *checker) judgeBalancers(pools map[string]*pool) {
 				c.problem(CheckLoadBalancer, h, "", "not in the pool", fmt.Errorf("%s has no member %q (set member in the host block to the balancer's name for it)", p.name, m.Name))
 			case c.opts.Resuming && m.State != string(member.Enabled):
 				c.note(CheckLoadBalancer, h, "", "out of rotation, as the interrupted run may have left it", fmt.Errorf("member %s of %s is %s (%s)", m.Name, p.name, m.State, m.Detail))
+			case !m.Healthy && c.opts.Resuming:
+				// The interrupted run may have just put it back: its health
+				// check has not passed yet, and lb_member waits for it.
+				c.note(CheckLoadBalancer, h, "", "not healthy yet, as the interrupted run may have left it", fmt.Errorf("member %s of %s is %s (%s)", m.Name, p.name, m.State, m.Detail))
 			case !m.Healthy:
 				c.problem(CheckLoadBalancer, h, "", "unhealthy", fmt.Errorf("member %s of %s is %s (%s) and its health check does not pass", m.Name, p.name, m.State, m.Detail))
 			case m.State != string(member.Enabled):
