@@ -35,6 +35,7 @@ func TestGolden(t *testing.T) {
 		{"dotnet_logtail_configure.ps1", "dotnet_logtail.ps1", map[string]any{"Step": "configure", "Lines": 40}},
 		{"j2ee_state.sh", "j2ee_state.sh", map[string]any{"Home": "/opt/outsystems/platform", "Marker": "/var/tmp/osrun/pending-configuration", "Running": "/var/tmp/osrun/installer-running"}},
 		{"j2ee_prepare.sh", "j2ee_prepare.sh", map[string]any{"Staging": "/var/tmp/osrun"}},
+		{"j2ee_intent.sh", "j2ee_intent.sh", map[string]any{"Running": "/var/tmp/osrun/installer-running"}},
 		{"j2ee_install_packages.sh", "j2ee_install.sh", map[string]any{"Marker": "/var/tmp/osrun/pending-configuration", "Running": "/var/tmp/osrun/installer-running", "Output": "/var/tmp/osrun/installer-output.log", "Version": "11.31.0",
 			"Packages": []string{"/var/tmp/osrun/outsystems-agileplatform-11.31.0.rpm", "/var/tmp/osrun/outsystems-agileplatform-wildfly8-11.31.0.rpm"}, "Yum": []string(nil), "Script": ""}},
 		{"j2ee_install_script.sh", "j2ee_install.sh", map[string]any{"Marker": "/var/tmp/osrun/pending-configuration", "Running": "/var/tmp/osrun/installer-running", "Output": "/var/tmp/osrun/installer-output.log", "Version": "11.31.0", "Packages": []string(nil), "Yum": []string(nil), "Script": "/var/tmp/osrun/upgrade it's.sh"}},

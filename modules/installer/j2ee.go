@@ -123,6 +123,9 @@ func (j *j2ee) install(ctx context.Context) (int, error) {
 		data["Packages"] = j.remote()
 	}
 	what := j.installLine()
+	if _, err := j.exec(ctx, "j2ee_intent.sh", map[string]string{"Running": j.running}, hostscript.Script{}); err != nil {
+		return 0, fmt.Errorf("record that the installer is starting: %w", err)
+	}
 	j.progress("running " + what)
 	out, err := j.exec(ctx, "j2ee_install.sh", data, hostscript.Script{Become: true, Progress: j.progress})
 	if err != nil {

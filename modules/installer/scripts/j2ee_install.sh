@@ -10,6 +10,7 @@ set -e
 trap '' HUP PIPE
 printf '%s\n' {{sh .Version}} > {{sh .Marker}}
 printf '%s\n' "$$" > {{sh .Running}}
+rm -f {{sh (printf "%s.intent" .Running)}}
 status=0
 {{- if .Packages}}
 rpm -Uvh{{range .Packages}} {{sh .}}{{end}} > {{sh .Output}} 2>&1 || status=$?

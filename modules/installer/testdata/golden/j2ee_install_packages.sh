@@ -10,6 +10,7 @@ set -e
 trap '' HUP PIPE
 printf '%s\n' '11.31.0' > '/var/tmp/osrun/pending-configuration'
 printf '%s\n' "$$" > '/var/tmp/osrun/installer-running'
+rm -f '/var/tmp/osrun/installer-running.intent'
 status=0
 rpm -Uvh '/var/tmp/osrun/outsystems-agileplatform-11.31.0.rpm' '/var/tmp/osrun/outsystems-agileplatform-wildfly8-11.31.0.rpm' > '/var/tmp/osrun/installer-output.log' 2>&1 || status=$?
 rm -f '/var/tmp/osrun/installer-running'

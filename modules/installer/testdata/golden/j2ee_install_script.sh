@@ -10,6 +10,7 @@ set -e
 trap '' HUP PIPE
 printf '%s\n' '11.31.0' > '/var/tmp/osrun/pending-configuration'
 printf '%s\n' "$$" > '/var/tmp/osrun/installer-running'
+rm -f '/var/tmp/osrun/installer-running.intent'
 status=0
 OSRUN_VERSION='11.31.0' sh '/var/tmp/osrun/upgrade it'\''s.sh' > '/var/tmp/osrun/installer-output.log' 2>&1 || status=$?
 rm -f '/var/tmp/osrun/installer-running'
