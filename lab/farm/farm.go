@@ -25,6 +25,7 @@ import (
 	"github.com/osrun/osrun/lab/servicecenter"
 	"github.com/osrun/osrun/lab/traffic"
 	"github.com/osrun/osrun/lab/windows"
+	"github.com/osrun/osrun/transports/winrm/winrmtest"
 )
 
 // Mix says which stacks the front-ends run.
@@ -400,11 +401,11 @@ func (f *Farm) startBalancer() error {
 // startHosts starts every front-end's host and writes what the inventory
 // needs to reach them: the client key, known_hosts, the CA, the secrets.
 func (f *Farm) startHosts() error {
-	ca, err := newAuthority()
+	ca, err := winrmtest.NewAuthority()
 	if err != nil {
 		return err
 	}
-	if err := os.WriteFile(filepath.Join(f.dir, "ca.pem"), ca.pem, 0o644); err != nil {
+	if err := os.WriteFile(filepath.Join(f.dir, "ca.pem"), ca.PEM(), 0o644); err != nil {
 		return err
 	}
 	password, err := randomHex(16)
@@ -431,7 +432,7 @@ func (f *Farm) startHosts() error {
 	p := platform{f}
 	for _, fe := range f.fes {
 		if fe.Stack == "dotnet" {
-			tlsCfg, err := ca.serverTLS(net.ParseIP(fe.Address), fe.Name)
+			tlsCfg, err := ca.ServerTLS(net.ParseIP(fe.Address), fe.Name)
 			if err != nil {
 				return err
 			}
