@@ -5,10 +5,9 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/zclconf/go-cty/cty"
-
 	"github.com/osrun/osrun/inventory"
 	"github.com/osrun/osrun/modules"
+	"github.com/osrun/osrun/modules/moduletest"
 	"github.com/osrun/osrun/transports"
 )
 
@@ -17,39 +16,7 @@ import (
 // string, bool, []string or cty.Value.
 func Action(t testing.TB, def *modules.Definition, given map[string]any) modules.Action {
 	t.Helper()
-	args := modules.Args{}
-	for _, p := range def.Params {
-		v, ok := given[p.Name]
-		switch {
-		case !ok && p.Default != cty.NilVal:
-			args[p.Name] = p.Default
-		case !ok:
-			args[p.Name] = cty.NullVal(p.Type)
-		default:
-			switch v := v.(type) {
-			case string:
-				args[p.Name] = cty.StringVal(v)
-			case bool:
-				args[p.Name] = cty.BoolVal(v)
-			case []string:
-				var l []cty.Value
-				for _, s := range v {
-					l = append(l, cty.StringVal(s))
-				}
-				args[p.Name] = cty.ListVal(l)
-			case cty.Value:
-				args[p.Name] = v
-			default:
-				t.Fatalf("argument %s: unsupported Go type %T", p.Name, v)
-			}
-		}
-	}
-	for name := range given {
-		if _, ok := args[name]; !ok {
-			t.Fatalf("module %s has no parameter %s", def.Name, name)
-		}
-	}
-	a, err := def.New(args)
+	a, err := def.New(moduletest.GoArgs(t, def, given))
 	if err != nil {
 		t.Fatal(err)
 	}

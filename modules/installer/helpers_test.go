@@ -12,6 +12,7 @@ import (
 	"github.com/osrun/osrun/inventory"
 	"github.com/osrun/osrun/inventory/secret"
 	"github.com/osrun/osrun/modules"
+	"github.com/osrun/osrun/modules/moduletest"
 	"github.com/osrun/osrun/transports"
 )
 
@@ -20,32 +21,7 @@ import (
 func build(t *testing.T, given map[string]any) (modules.Action, error) {
 	t.Helper()
 	def := Definition(Options{})
-	args := modules.Args{}
-	for _, p := range def.Params {
-		v, ok := given[p.Name]
-		switch {
-		case !ok && p.Default != cty.NilVal:
-			args[p.Name] = p.Default
-		case !ok:
-			args[p.Name] = cty.NullVal(p.Type)
-		default:
-			switch v := v.(type) {
-			case string:
-				args[p.Name] = cty.StringVal(v)
-			case bool:
-				args[p.Name] = cty.BoolVal(v)
-			case []string:
-				var l []cty.Value
-				for _, s := range v {
-					l = append(l, cty.StringVal(s))
-				}
-				args[p.Name] = cty.ListVal(l)
-			case cty.Value:
-				args[p.Name] = v
-			}
-		}
-	}
-	return def.New(args)
+	return def.New(moduletest.GoArgs(t, def, given))
 }
 
 func mustBuild(t *testing.T, given map[string]any) modules.Action {

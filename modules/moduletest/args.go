@@ -29,3 +29,29 @@ func Args(t testing.TB, def *modules.Definition, args map[string]cty.Value) modu
 	}
 	return a
 }
+
+// GoArgs is Args for arguments written as Go values: string, bool,
+// []string, or a cty.Value for anything else.
+func GoArgs(t testing.TB, def *modules.Definition, given map[string]any) modules.Args {
+	t.Helper()
+	vals := make(map[string]cty.Value, len(given))
+	for name, v := range given {
+		switch v := v.(type) {
+		case string:
+			vals[name] = cty.StringVal(v)
+		case bool:
+			vals[name] = cty.BoolVal(v)
+		case []string:
+			l := make([]cty.Value, len(v))
+			for i, s := range v {
+				l[i] = cty.StringVal(s)
+			}
+			vals[name] = cty.ListVal(l)
+		case cty.Value:
+			vals[name] = v
+		default:
+			t.Fatalf("argument %s: unsupported Go type %T", name, v)
+		}
+	}
+	return Args(t, def, vals)
+}
