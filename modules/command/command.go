@@ -15,6 +15,8 @@ import (
 
 	"github.com/osrun/osrun/modules"
 	"github.com/osrun/osrun/transports"
+	"github.com/osrun/osrun/transports/ssh"
+	"github.com/osrun/osrun/transports/winrm"
 )
 
 // maxCapture bounds how much of each output stream is kept for task
@@ -122,9 +124,13 @@ func (a *action) Apply(ctx context.Context, env *modules.Env) (modules.Result, e
 func pathExists(ctx context.Context, conn transports.Conn, path string) (bool, error) {
 	var script string
 	if conn.Shell() == "powershell" {
-		script = "if (Test-Path -LiteralPath " + psQuote(path) + ") { exit 0 } else { exit 1 }"
+		quoted, err := winrm.Quote(path)
+		if err != nil {
+			return false, err
+		}
+		script = "if (Test-Path -LiteralPath " + quoted + ") { exit 0 } else { exit 1 }"
 	} else {
-		script = "test -e " + shQuote(path)
+		script = "test -e " + ssh.Quote(path)
 	}
 	err := conn.Run(ctx, &transports.Cmd{Command: script})
 	var exit *transports.ExitError
@@ -141,11 +147,6 @@ func output(stdout, stderr string, rc int) map[string]cty.Value {
 		"rc":     cty.NumberIntVal(int64(rc)),
 	}
 }
-
-// shQuote and psQuote quote one literal for a guard path; the transports
-// own the audited, fuzz-tested quoting for everything else.
-func shQuote(s string) string { return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'" }
-func psQuote(s string) string { return "'" + strings.ReplaceAll(s, "'", "''") + "'" }
 
 func firstLine(s string) string {
 	s = strings.TrimSpace(s)
