@@ -7,7 +7,6 @@ package gate
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"time"
 
@@ -16,6 +15,31 @@ import (
 	"github.com/osrun/osrun/modules"
 	"github.com/osrun/osrun/modules/approval"
 )
+
+// MaxID bounds a gate id, like the names declared in source.
+const MaxID = 128
+
+// IDRule says what ValidID accepts, for messages.
+const IDRule = "cannot name a gate: it must start with a letter and contain only letters, digits, underscores, dashes and dots (at most 128 characters)"
+
+// ValidID reports whether id may name a gate. Approvals are files named
+// after the id (approval.File), so an id with other characters could share
+// a file with another id; dots are kept for the dotted prefixes --approve
+// grants ("sc_frontend.disable" approves "sc_frontend.disable.fe03").
+func ValidID(id string) bool {
+	if id == "" || len(id) > MaxID {
+		return false
+	}
+	for i, r := range id {
+		switch {
+		case r >= 'a' && r <= 'z', r >= 'A' && r <= 'Z':
+		case i > 0 && (r >= '0' && r <= '9' || r == '_' || r == '-' || r == '.'):
+		default:
+			return false
+		}
+	}
+	return true
+}
 
 // Options carries the run's approval gate.
 type Options struct {
@@ -51,8 +75,8 @@ mode it does not wait; it says it would ask. Runs on the control machine.`,
 }`,
 		New: func(args modules.Args) (modules.Action, error) {
 			id := args.String("id")
-			if id == "" {
-				return nil, errors.New("argument id: must not be empty")
+			if !ValidID(id) {
+				return nil, fmt.Errorf("argument id: %q %s", id, IDRule)
 			}
 			return &action{id: id, instructions: args.String("instructions"), gate: opts.Gate}, nil
 		},

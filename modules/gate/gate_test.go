@@ -81,3 +81,34 @@ func TestCheckDoesNotWait(t *testing.T) {
 		t.Fatalf("Check = %+v, %v (asked %v)", res, err, d.asked)
 	}
 }
+
+func TestValidID(t *testing.T) {
+	tests := []struct {
+		id   string
+		want bool
+	}{
+		{"upgrade_loaded", true},
+		{"sc_frontend.disable.fe03", true},
+		{"zone-a.1", true},
+		{strings.Repeat("a", MaxID), true},
+		{"", false},
+		{"1st", false},
+		{".hidden", false},
+		{"upgrade loaded", false},
+		{"../escape", false},
+		{"a/b", false},
+		{strings.Repeat("a", MaxID+1), false},
+	}
+	for _, tt := range tests {
+		if got := ValidID(tt.id); got != tt.want {
+			t.Errorf("ValidID(%.20q) = %v, want %v", tt.id, got, tt.want)
+		}
+	}
+}
+
+func TestNewRefusesAnInvalidID(t *testing.T) {
+	_, err := Definition(Options{}).New(modules.Args{"id": cty.StringVal("go now"), "instructions": cty.StringVal("x")})
+	if err == nil || !strings.Contains(err.Error(), "cannot name a gate") {
+		t.Fatalf("New with id %q = %v, want a refusal", "go now", err)
+	}
+}

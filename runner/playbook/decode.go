@@ -37,6 +37,10 @@ type decoder struct {
 	taskSeen  map[string]*Task
 	waveSeen  map[string]*Wave
 	taskIndex int
+	// gatedWaves are the waves with a gate, whose task names are reserved;
+	// gateIDs are the gate ids known before the run, to refuse duplicates.
+	gatedWaves map[string]hcl.Range
+	gateIDs    map[string]gateUse
 }
 
 // Decode resolves the playbook against an inventory and a module registry.
@@ -54,6 +58,7 @@ func (f *File) Decode(inv *inventory.Inventory, reg *modules.Registry, vars map[
 		taskOrder: map[string]int{},
 		taskSeen:  map[string]*Task{},
 		waveSeen:  map[string]*Wave{},
+		gateIDs:   map[string]gateUse{},
 	}
 	diags := d.decodeVariables(vars, varFiles)
 	varObj, varVals := d.varObject()
@@ -68,6 +73,7 @@ func (f *File) Decode(inv *inventory.Inventory, reg *modules.Registry, vars map[
 		}
 	}
 	d.numberTasks()
+	d.gatedWaves = gatedWaves(f.waves)
 
 	pb := &Playbook{Filename: f.Filename, Vars: varVals, varObj: varObj, funcs: d.funcs}
 	for _, b := range f.waves {
@@ -123,6 +129,7 @@ var waveSchema = &hcl.BodySchema{
 		{Name: "exclude"},
 		{Name: "serial"},
 		{Name: "max_fail_percentage"},
+		{Name: "gate"},
 	},
 	Blocks: []hcl.BlockHeaderSchema{{Type: "task", LabelNames: []string{"module", "name"}}},
 }
@@ -197,6 +204,14 @@ func (d *decoder) decodeWave(b *hcl.Block) (*Wave, hcl.Diagnostics) {
 			Detail:   fmt.Sprintf("Wave %q will do nothing: its hosts, less the excluded ones, are empty.", w.Name),
 			Subject:  content.Attributes["hosts"].Expr.Range().Ptr(),
 		})
+	}
+	if attr, ok := content.Attributes["gate"]; ok {
+		// Before the tasks: the gate is the wave's first step.
+		t, more := d.decodeWaveGate(w, b.Type == "on_failure", attr)
+		diags = append(diags, more...)
+		if t != nil {
+			w.Tasks = append(w.Tasks, t)
+		}
 	}
 	for _, tb := range content.Blocks {
 		t, more := d.decodeTask(tb)

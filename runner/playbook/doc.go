@@ -31,6 +31,11 @@
 //	  exclude             = [group.controller]
 //	  serial              = [1, "50%"]            # batch sizes; the last repeats
 //	  max_fail_percentage = 0
+//	  gate = {                                    # ask a person before the wave's tasks
+//	    instructions = "Check the rehearsal, then approve."
+//	    id           = "drain_updating"           # optional: the wave's name
+//	    timeout      = "2h"                       # optional: 1h; no answer stops the run
+//	  }
 //
 //	  task "lb_member" "out" {                    # module, name
 //	    on            = "control"                 # or "host"; default from the module
@@ -52,6 +57,13 @@
 //	    state = "enabled"
 //	  }
 //	}
+//
+// A wave's gate becomes its first task, gate.<wave> of module gate, on the
+// control machine with the gate's timeout (see gate.go), so it is journalled,
+// resumed, planned and checked like any task; no task may take that name.
+// Gate ids known before the run, the wave gates' and the gate tasks', are
+// unique. on_failure waves have no gate: a restore must not wait for a
+// person.
 //
 // on_failure waves run, in order, only when a run stops early (a wave's
 // failures exceed its budget, or an interrupt), to put the farm back in a

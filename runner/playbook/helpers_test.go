@@ -11,6 +11,7 @@ import (
 
 	"github.com/osrun/osrun/inventory"
 	"github.com/osrun/osrun/modules"
+	"github.com/osrun/osrun/modules/gate"
 )
 
 // nopAction does nothing: playbook tests only decode.
@@ -58,6 +59,8 @@ func testRegistry(t testing.TB) *modules.Registry {
 			},
 			New: newNop,
 		},
+		// The real one: a wave's gate attribute becomes a task of it.
+		gate.Definition(gate.Options{}),
 	)
 	if err != nil {
 		t.Fatal(err)

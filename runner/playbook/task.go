@@ -49,7 +49,9 @@ func (d *decoder) decodeTask(b *hcl.Block) (*Task, hcl.Diagnostics) {
 			Subject:  b.LabelRanges[1].Ptr(),
 		})
 	}
-	if prev, dup := d.taskSeen[t.Key()]; dup {
+	if more := d.reservedTask(t, b); more.HasErrors() {
+		diags = append(diags, more...)
+	} else if prev, dup := d.taskSeen[t.Key()]; dup {
 		diags = append(diags, &hcl.Diagnostic{
 			Severity: hcl.DiagError,
 			Summary:  "Duplicate task",
@@ -181,6 +183,7 @@ func (d *decoder) decodeTask(b *hcl.Block) (*Task, hcl.Diagnostics) {
 			})
 		}
 	}
+	diags = append(diags, d.taskGateID(t)...)
 	return t, diags
 }
 
