@@ -7,7 +7,9 @@ package gate
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/zclconf/go-cty/cty"
@@ -44,12 +46,18 @@ func ValidID(id string) bool {
 // Options carries the run's approval gate.
 type Options struct {
 	// Gate asks for approvals; without one, a gate task fails rather than
-	// carrying on unapproved.
+	// carrying on unapproved. It belongs to one run.
 	Gate approval.Gate
 }
 
 // Definition returns the gate module.
+//
+// Build one per run: the definition remembers the gates approved so far.
 func Definition(opts Options) *modules.Definition {
+	var gate approval.Gate
+	if opts.Gate != nil {
+		gate = newAsks(opts.Gate)
+	}
 	return &modules.Definition{
 		Name:    "gate",
 		Summary: "Pause the run until a person approves",
@@ -58,10 +66,16 @@ approve it from another shell or pipeline job with "osrun approve --state-dir DI
 (apply prints the exact command), or grant it up front with --approve ID. A denial, or
 no answer within the task's timeout, stops the run before the next task. An approval
 holds for the rest of the run, so a gate in a wave over many hosts asks once. In check
-mode it does not wait; it says it would ask. Runs on the control machine.`,
+mode it does not wait; it says it would ask. Runs on the control machine.
+
+A wave can ask before any of its tasks with the gate attribute, which becomes the
+wave's first task, gate.WAVE: gate = { instructions = "...", id = "...", timeout = "2h" },
+where id defaults to the wave's name and timeout to 1h. A denial or no answer in time
+fails the wave's hosts before any of its tasks: with max_fail_percentage 0 (the default)
+the run stops and the on_failure waves run.`,
 		DefaultOn: modules.OnControl,
 		Params: []modules.Param{
-			{Name: "id", Type: cty.String, Required: true, Doc: "The gate's name, as approve and --approve give it, e.g. \"upgrade_loaded\"."},
+			{Name: "id", Type: cty.String, Required: true, Doc: "The gate's name, as approve and --approve give it, e.g. \"upgrade_loaded\": a letter, then letters, digits, underscores, dashes and dots."},
 			{Name: "instructions", Type: cty.String, Required: true, Doc: "What the person should check before approving."},
 		},
 		Example: `wave "approve_loaded" {
@@ -78,7 +92,7 @@ mode it does not wait; it says it would ask. Runs on the control machine.`,
 			if !ValidID(id) {
 				return nil, fmt.Errorf("argument id: %q %s", id, IDRule)
 			}
-			return &action{id: id, instructions: args.String("instructions"), gate: opts.Gate}, nil
+			return &action{id: id, instructions: args.String("instructions"), gate: gate}, nil
 		},
 	}
 }
@@ -104,4 +118,77 @@ func (a *action) Apply(ctx context.Context, env *modules.Env) (modules.Result, e
 		return modules.Result{}, err
 	}
 	return modules.Result{Msg: fmt.Sprintf("gate %s approved after %s", a.id, time.Since(start).Round(time.Second))}, nil
+}
+
+// asks puts one question per gate id to the person. The runner runs a task
+// on every host of a batch at once, so without it a gate (a wave's, whose
+// hosts are the wave's) would ask the same question once per host, one
+// after the other on a terminal. Concurrent waits for one id share one
+// question; an approval is remembered, so later batches go on at once
+// (approval.File remembers it too, but a terminal does not). A denial or
+// an error is shared with the waits that were waiting for it, not kept.
+type asks struct {
+	gate approval.Gate
+
+	mu       sync.Mutex
+	approved map[string]bool
+	pending  map[string]*ask
+}
+
+// ask is a question on screen; err is set before done is closed.
+type ask struct {
+	done chan struct{}
+	err  error
+}
+
+func newAsks(g approval.Gate) *asks {
+	return &asks{gate: g, approved: map[string]bool{}, pending: map[string]*ask{}}
+}
+
+func (a *asks) Wait(ctx context.Context, id, instructions string) error {
+	for {
+		a.mu.Lock()
+		if a.approved[id] {
+			a.mu.Unlock()
+			return nil
+		}
+		q, asked := a.pending[id]
+		if !asked {
+			q = &ask{done: make(chan struct{})}
+			a.pending[id] = q
+		}
+		a.mu.Unlock()
+
+		if !asked {
+			q.err = a.gate.Wait(ctx, id, instructions)
+			a.mu.Lock()
+			delete(a.pending, id)
+			if q.err == nil {
+				a.approved[id] = true
+			}
+			a.mu.Unlock()
+			close(q.done)
+			return q.err
+		}
+		select {
+		case <-q.done:
+		case <-ctx.Done():
+			if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+				return fmt.Errorf("gate %s: %w", id, approval.ErrTimeout)
+			}
+			return fmt.Errorf("gate %s: %w", id, ctx.Err())
+		}
+		// The asker's time ran out, not necessarily ours (a retry that
+		// started later): ask again for the time we have left.
+		if ended(q.err) && ctx.Err() == nil {
+			continue
+		}
+		return q.err
+	}
+}
+
+// ended reports an error that says the asker's context ended rather than
+// what the person answered.
+func ended(err error) bool {
+	return errors.Is(err, approval.ErrTimeout) || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded)
 }

@@ -3,8 +3,11 @@ package gate
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
+	"sync"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/zclconf/go-cty/cty"
@@ -111,4 +114,120 @@ func TestNewRefusesAnInvalidID(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "cannot name a gate") {
 		t.Fatalf("New with id %q = %v, want a refusal", "go now", err)
 	}
+}
+
+// heldGate answers each question when the test says so.
+type heldGate struct {
+	mu      sync.Mutex
+	asked   int
+	answers chan error
+}
+
+func (h *heldGate) Wait(ctx context.Context, id, _ string) error {
+	h.mu.Lock()
+	h.asked++
+	h.mu.Unlock()
+	select {
+	case err := <-h.answers:
+		return err
+	case <-ctx.Done():
+		return fmt.Errorf("gate %s: %w", id, approval.ErrTimeout)
+	}
+}
+
+func (h *heldGate) count() int {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.asked
+}
+
+// TestOneQuestionPerGate: the hosts of a batch run a gate at once; the
+// person is asked once, and an approval holds for later batches.
+func TestOneQuestionPerGate(t *testing.T) {
+	tests := []struct {
+		name       string
+		answer     error
+		wantAsked  int // after the batch, then one more host
+		wantLater  int
+		wantErrors bool
+	}{
+		{name: "approved", answer: nil, wantAsked: 1, wantLater: 1},
+		{name: "denied", answer: approval.ErrDenied, wantAsked: 1, wantLater: 2, wantErrors: true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				h := &heldGate{answers: make(chan error, 1)}
+				def := Definition(Options{Gate: h})
+				apply := func(ctx context.Context) error {
+					a, err := def.New(modules.Args{"id": cty.StringVal("upgrade_loaded"), "instructions": cty.StringVal("look")})
+					if err != nil {
+						return err
+					}
+					_, err = a.Apply(ctx, &modules.Env{})
+					return err
+				}
+				const hosts = 5
+				errs := make(chan error, hosts)
+				for range hosts {
+					go func() { errs <- apply(t.Context()) }()
+				}
+				synctest.Wait() // every host is waiting
+				if got := h.count(); got != 1 {
+					t.Fatalf("%d hosts asked %d questions, want 1", hosts, got)
+				}
+				h.answers <- tt.answer
+				for range hosts {
+					if err := <-errs; (err != nil) != tt.wantErrors || (tt.wantErrors && !errors.Is(err, tt.answer)) {
+						t.Errorf("a host's gate = %v, want %v", err, tt.answer)
+					}
+				}
+
+				// A later batch: asks again only if the gate was not approved.
+				ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
+				defer cancel()
+				later := make(chan error, 1)
+				go func() { later <- apply(ctx) }()
+				synctest.Wait()
+				if got := h.count(); got != tt.wantLater {
+					t.Errorf("after a later batch: %d questions, want %d", got, tt.wantLater)
+				}
+				h.answers <- nil
+				<-later
+			})
+		})
+	}
+}
+
+// TestWaitingHostKeepsItsOwnTime: a host that joined a question asked by
+// another host keeps its own timeout; when the asker's runs out first, the
+// question is asked again for the time left.
+func TestWaitingHostKeepsItsOwnTime(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		h := &heldGate{answers: make(chan error, 1)}
+		g := newAsks(h)
+		short, cancel := context.WithTimeout(t.Context(), time.Minute)
+		defer cancel()
+		first := make(chan error, 1)
+		go func() { first <- g.Wait(short, "g", "") }()
+		synctest.Wait()
+		second := make(chan error, 1)
+		go func() { second <- g.Wait(t.Context(), "g", "") }()
+		synctest.Wait()
+		if got := h.count(); got != 1 {
+			t.Fatalf("questions = %d, want 1", got)
+		}
+		time.Sleep(time.Minute) // the fake clock: the first host's time runs out
+		if err := <-first; !errors.Is(err, approval.ErrTimeout) {
+			t.Fatalf("first host = %v, want a timeout", err)
+		}
+		synctest.Wait()
+		if got := h.count(); got != 2 {
+			t.Fatalf("questions = %d, want the second host to ask again", got)
+		}
+		h.answers <- nil
+		if err := <-second; err != nil {
+			t.Fatalf("second host = %v, want approved", err)
+		}
+	})
 }
