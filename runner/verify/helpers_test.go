@@ -13,6 +13,7 @@ import (
 
 	"github.com/osrun/osrun/inventory"
 	"github.com/osrun/osrun/modules"
+	"github.com/osrun/osrun/modules/gate"
 	"github.com/osrun/osrun/runner/playbook"
 )
 
@@ -104,6 +105,8 @@ func testRegistry(t testing.TB) *modules.Registry {
 			DefaultOn: modules.OnControl,
 			New:       newNop,
 		},
+		// The real one: it has no effects, and a wave's gate runs it.
+		gate.Definition(gate.Options{}),
 	)
 	if err != nil {
 		t.Fatal(err)

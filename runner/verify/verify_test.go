@@ -59,6 +59,12 @@ func TestVerify(t *testing.T) {
 			mutate: same,
 		},
 		{
+			name: "a gate before the loaded set's upgrade changes nothing the verifier sees",
+			mutate: func(t testing.TB, src string) string {
+				return replace(t, src, "wave \"upgrade_loaded\" {\n", "wave \"upgrade_loaded\" {\n  gate = { instructions = \"Check the updating front-ends, then approve.\" }\n")
+			},
+		},
+		{
 			name: "swapped waves: the loaded set upgraded before the switch",
 			mutate: func(t testing.TB, src string) string {
 				return moveWaveBefore(t, src, "upgrade_loaded", "switch_in_updating")
