@@ -3,11 +3,16 @@ package runner
 import (
 	"encoding/json"
 	"fmt"
+	"slices"
+	"strings"
 
+	"github.com/hashicorp/hcl/v2"
 	"github.com/zclconf/go-cty/cty"
 	ctyjson "github.com/zclconf/go-cty/cty/json"
 
 	"github.com/osrun/osrun/inventory/secret"
+	"github.com/osrun/osrun/modules"
+	"github.com/osrun/osrun/runner/playbook"
 )
 
 // Resume is an earlier run's record, consulted step by step by a run that
@@ -38,6 +43,136 @@ func (p PriorStep) Done() bool {
 
 // InDoubt reports a step to re-check.
 func (p PriorStep) InDoubt() bool { return p.Status == "" }
+
+// confirmed is what the message of a replayed step adds when its live
+// state was re-read and found as recorded.
+const confirmed = "; live state confirmed"
+
+// result is the step's recorded Result, as later tasks see it: the
+// module's own message, without the "done in run X" a replaying run put
+// in front of it.
+func (p PriorStep) result() (modules.Result, error) {
+	msg := p.Msg
+	head := "done in run " + p.RunID
+	for _, h := range []string{head + confirmed, head} {
+		if msg == h {
+			msg = ""
+			break
+		}
+		if m, ok := strings.CutPrefix(msg, h+": "); ok {
+			msg = m
+			break
+		}
+	}
+	out, err := decodeOutput(p.Output)
+	if err != nil {
+		return modules.Result{Msg: msg}, err
+	}
+	return modules.Result{Changed: p.Status == StatusChanged, Msg: msg, Output: out}, nil
+}
+
+// stepKey names a task on a host in a wave.
+type stepKey struct{ wave, task, host string }
+
+// effectKind is a part of a host's place in the farm whose live state a
+// resume re-reads: rotation, deployment, installed version.
+type effectKind int
+
+const (
+	kindRotation effectKind = iota
+	kindDeployment
+	kindUpgrade
+	kinds // how many
+)
+
+// toReread finds the steps an earlier run finished whose live state the
+// resume re-reads (Action.Check) instead of trusting the record: on each
+// host, of the steps the record says ran (ok or changed; a skipped step
+// did nothing), the last in run order that changes the host's rotation,
+// the last that changes its deployment, and the last that upgrades it.
+// Only the last counts: an earlier one was legitimately undone by the
+// later (drained, then put back in rotation), and re-reading it would
+// undo the later one again.
+//
+// It runs once, before the first wave, so the answer does not depend on
+// timing. The effects are the modules' declared Effects on the arguments
+// as they evaluate now, with the recorded outputs of the steps before, as
+// the run will see them. A step whose effect cannot be told (its
+// arguments do not evaluate) ends the search for the steps before it on
+// that host: they are trusted, as they would be without a re-read,
+// rather than re-applied on a guess.
+func (r *run) toReread() map[stepKey]bool {
+	if r.opts.Resume == nil {
+		return nil
+	}
+	out := map[stepKey]bool{}
+	for _, hs := range r.order {
+		results := map[string]cty.Value{}
+		var last [kinds]stepKey // the zero key for none
+	walk:
+		for _, w := range r.pb.Waves {
+			if !slices.Contains(limited(w.Hosts, r.limit), hs.host) {
+				continue
+			}
+			for _, t := range w.Tasks {
+				p, ok := r.opts.Resume.Prior(w.Name, t.Key(), hs.host.Name)
+				if !ok || !p.Done() {
+					continue
+				}
+				res, err := p.result()
+				if err != nil {
+					break walk // the replay fails the host here
+				}
+				k := stepKey{w.Name, t.Key(), hs.host.Name}
+				ran := p.Status != StatusSkipped && (t.CheckMode == nil || !*t.CheckMode)
+				if ran {
+					eff, err := effectOf(t, r.pb.EvalContext(r.inv, hs.host, results))
+					if err != nil {
+						hs.log.Warn("resume: the effect of a finished step cannot be told; it and the finished steps before it are trusted without re-reading the live state",
+							"wave", w.Name, "task", t.Key(), "err", err)
+						last = [kinds]stepKey{}
+					}
+					if eff.Rotation != "" {
+						last[kindRotation] = k
+					}
+					if eff.Deployment != "" {
+						last[kindDeployment] = k
+					}
+					if eff.Upgrades {
+						last[kindUpgrade] = k
+					}
+				}
+				results[t.Key()] = playbook.ResultValue(string(p.Status), res, nil)
+			}
+		}
+		for _, k := range last {
+			if k == (stepKey{}) {
+				continue
+			}
+			out[k] = true
+			hs.log.Debug("resume: the live state of a finished step will be re-read", "wave", k.wave, "task", k.task)
+		}
+	}
+	return out
+}
+
+// effectOf is what t does to the host, by its module's declared Effects
+// on its arguments evaluated in ectx.
+func effectOf(t *playbook.Task, ectx *hcl.EvalContext) (eff modules.Effect, err error) {
+	if t.Def == nil || t.Def.Effects == nil {
+		return modules.Effect{}, nil
+	}
+	args, err := t.Args(ectx)
+	if err != nil {
+		return modules.Effect{}, err
+	}
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("module %s: effects: %v", t.Module, p)
+		}
+	}()
+	return t.Def.Effects(args), nil
+}
 
 // encodeOutput turns a Result.Output into Event.Output. Secret-marked
 // values are left out rather than redacted: a placeholder restored on

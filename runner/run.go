@@ -7,7 +7,6 @@ import (
 	"log/slog"
 	"runtime/debug"
 	"slices"
-	"strings"
 	"sync"
 	"time"
 
@@ -38,6 +37,7 @@ func Run(ctx context.Context, pb *playbook.Playbook, inv *inventory.Inventory, o
 	if err := r.prepare(); err != nil {
 		return nil, err
 	}
+	r.live = r.toReread()
 	return r.run(ctx), nil
 }
 
@@ -51,6 +51,9 @@ type run struct {
 	limit map[*inventory.Host]bool
 	hosts map[*inventory.Host]*hostState
 	order []*hostState // inventory order, for the recap
+	// live are the finished steps whose live state a resume re-reads
+	// (see toReread); read-only once the run starts.
+	live map[stepKey]bool
 
 	emitMu sync.Mutex
 	ended  bool // RunEnd sent: late progress lines are dropped
@@ -379,7 +382,8 @@ func (r *run) hostTask(ctx context.Context, base Event, t *playbook.Task, hs *ho
 		prior, known = r.opts.Resume.Prior(base.Wave, t.Key(), hs.host.Name)
 	}
 	log := hs.log.With("task", t.Key())
-	if known && prior.Done() {
+	reread := known && prior.Done() && r.live[stepKey{base.Wave, t.Key(), hs.host.Name}]
+	if known && prior.Done() && !reread {
 		return r.resumed(base, t, hs, prior, log)
 	}
 
@@ -387,14 +391,22 @@ func (r *run) hostTask(ctx context.Context, base Event, t *playbook.Task, hs *ho
 	ev.Kind = HostTaskStart
 	r.emit(ev)
 
-	doubt := ""
-	if known && prior.InDoubt() {
-		doubt = prior.Msg
-		if doubt == "" {
-			doubt = "it started in run " + prior.RunID + " and never reported an end"
+	var how recorded
+	switch {
+	case reread:
+		how.done = &prior
+	case known && prior.InDoubt():
+		how.doubt = prior.Msg
+		if how.doubt == "" {
+			how.doubt = "it started in run " + prior.RunID + " and never reported an end"
 		}
 	}
-	o := r.safeExecute(ctx, base, t, hs, log, doubt)
+	o := r.safeExecute(ctx, base, t, hs, log, how)
+	if o.replay {
+		ev = base
+		ev.Duration = time.Since(start)
+		return r.replay(ev, t, hs, prior, log, o.note)
+	}
 
 	ignored := o.status == StatusFailed && t.IgnoreErrors
 	if (o.status == StatusFailed && !ignored) || o.status == StatusUnreachable {
@@ -415,6 +427,12 @@ func (r *run) hostTask(ctx context.Context, base Event, t *playbook.Task, hs *ho
 	ev = base
 	ev.Kind, ev.Status, ev.Duration, ev.Attempt = HostTaskEnd, o.status, time.Since(start), o.attempt
 	ev.Msg, ev.Ignored = o.res.Msg, ignored
+	if o.note != "" {
+		ev.Msg = o.note
+		if o.res.Msg != "" {
+			ev.Msg += ": " + o.res.Msg
+		}
+	}
 	if r.opts.Diff {
 		ev.Diff = o.res.Diff
 	}
@@ -438,30 +456,55 @@ type outcome struct {
 	res     modules.Result
 	err     error
 	attempt int // 0 unless the task can retry
+	// replay: the step is done as recorded; report the record (note says
+	// what was confirmed, if anything) instead of status and res.
+	replay bool
+	// note goes before the module's message in the host's end event.
+	note string
+}
+
+// recorded is what an earlier run's record says about a step: at most
+// one of the two is set.
+type recorded struct {
+	// doubt says why the step is in doubt (it started in an earlier run
+	// and never reported an end, say): it is re-checked before anything
+	// is applied.
+	doubt string
+	// done is a finished step whose live state is re-read (see
+	// toReread): replayed when it still holds, applied again otherwise.
+	done *PriorStep
 }
 
 // safeExecute is execute with a module's panic turned into the failure of
 // this task on this host: the other hosts' goroutines, and their remote
 // commands, must not be torn down by one broken module.
-func (r *run) safeExecute(ctx context.Context, base Event, t *playbook.Task, hs *hostState, log *slog.Logger, doubt string) (o outcome) {
+func (r *run) safeExecute(ctx context.Context, base Event, t *playbook.Task, hs *hostState, log *slog.Logger, how recorded) (o outcome) {
 	defer func() {
 		if p := recover(); p != nil {
 			log.Error("module panicked", "panic", p, "stack", string(debug.Stack()))
 			o = outcome{status: StatusFailed, err: fmt.Errorf("module %s panicked: %v", t.Module, p)}
 		}
 	}()
-	return r.execute(ctx, base, t, hs, log, doubt)
+	return r.execute(ctx, base, t, hs, log, how)
 }
 
-// execute runs t on one host. A step in doubt (doubt says why: an earlier
-// run started it and never recorded its end, say) is re-checked before
-// anything is applied.
-func (r *run) execute(ctx context.Context, base Event, t *playbook.Task, hs *hostState, log *slog.Logger, doubt string) outcome {
+// execute runs t on one host. A step in doubt is re-checked before
+// anything is applied; a finished step whose live state is re-read is
+// replayed when Check finds it as recorded and applied again otherwise.
+func (r *run) execute(ctx context.Context, base Event, t *playbook.Task, hs *hostState, log *slog.Logger, how recorded) outcome {
 	fail := func(err error) outcome { return outcome{status: StatusFailed, err: err} }
 	ectx := r.pb.EvalContext(r.inv, hs.host, hs.results)
 	run, err := t.When(ectx)
 	if err != nil {
 		return fail(err)
+	}
+	if !run && how.done != nil {
+		// The playbook no longer asks for the step (its condition reads
+		// something other than the record's outputs, such as env()), so
+		// there is no desired state to compare the live one with: the
+		// record stands, as it did before re-reads.
+		log.Info("resume: the condition of a finished step is now false; replayed without re-reading the live state")
+		return outcome{replay: true}
 	}
 	if !run {
 		return outcome{status: StatusSkipped}
@@ -492,8 +535,15 @@ func (r *run) execute(ctx context.Context, base Event, t *playbook.Task, hs *hos
 	if check {
 		call = action.Check
 	}
-	if doubt != "" && !check {
-		if o, done := r.verify(ctx, base, t, action, env, hs, ectx, doubt); done {
+	var o outcome
+	switch {
+	case how.done != nil:
+		var apply bool
+		if o, apply = r.reread(ctx, base, t, action, env, hs, log, *how.done, check); !apply {
+			return o
+		}
+	case how.doubt != "" && !check:
+		if o, done := r.verify(ctx, base, t, action, env, hs, ectx, how.doubt); done {
 			return o
 		}
 	}
@@ -512,7 +562,6 @@ func (r *run) execute(ctx context.Context, base Event, t *playbook.Task, hs *hos
 		defer unshield()
 	}
 
-	var o outcome
 	for attempt := 1; ; attempt++ {
 		if retries > 0 || t.HasUntil() {
 			o.attempt = attempt
@@ -667,27 +716,70 @@ func (r *run) verify(ctx context.Context, base Event, t *playbook.Task, action m
 	return outcome{status: StatusOK, res: res}, true
 }
 
+// reread asks Check whether a step an earlier run finished still holds
+// in the live farm (a front-end someone put back in rotation since, a
+// version other than the recorded one). The returned outcome replays the
+// record when it does; apply is true when it does not, and the step must
+// be applied again, with o.note saying why (check mode reports Check's
+// prediction instead). A Check that fails fails the step: what cannot be
+// read cannot be trusted.
+func (r *run) reread(ctx context.Context, base Event, t *playbook.Task, action modules.Action, env *modules.Env, hs *hostState, log *slog.Logger, p PriorStep, check bool) (o outcome, apply bool) {
+	if t.On == modules.OnHost {
+		conn, err := r.conn(ctx, hs)
+		if err != nil {
+			o.status, o.err = StatusUnreachable, err
+			if ctx.Err() != nil {
+				o.status = StatusInterrupted
+			}
+			return o, false
+		}
+		env.Conn = conn
+	}
+	res, err := r.attempt(ctx, t, action.Check, env)
+	if errors.Is(err, transports.ErrConnectionLost) && t.On == modules.OnHost {
+		r.drop(hs)
+	}
+	switch {
+	case err != nil && ctx.Err() != nil:
+		return outcome{status: StatusInterrupted, err: err}, false
+	case err != nil:
+		return outcome{status: StatusFailed, err: fmt.Errorf("done in run %s, but its live state cannot be read: %w", p.RunID, err)}, false
+	case !res.Changed:
+		return outcome{replay: true, note: confirmed}, false
+	}
+	o.note = "done in run " + p.RunID + ", but the live state differs"
+	if res.Msg != "" {
+		o.note += ": " + res.Msg
+	}
+	log.Warn("resume: the live state differs from the record", "run", p.RunID, "check", res.Msg)
+	if check {
+		return outcome{status: StatusChanged, res: res, note: o.note}, false
+	}
+	ev := base
+	ev.Kind, ev.Msg = Progress, o.note+"; applying"
+	r.emit(ev)
+	return o, true
+}
+
 // resumed replays a step an earlier run finished: nothing runs, the
 // recorded result (outputs included) is what later tasks see.
 func (r *run) resumed(base Event, t *playbook.Task, hs *hostState, p PriorStep, log *slog.Logger) Status {
 	ev := base
 	ev.Kind, ev.ResumedFrom = HostTaskStart, p.RunID
 	r.emit(ev)
+	return r.replay(base, t, hs, p, log, "")
+}
 
-	ev.Kind, ev.Status, ev.Output = HostTaskEnd, p.Status, p.Output
-	// A step replayed by a run that was itself resumed carries the prefix
-	// already; later tasks see the module's own message.
-	head := "done in run " + p.RunID
-	msg := p.Msg
-	if msg == head {
-		msg = ""
+// replay ends a step with the earlier run's record; note (confirmed, say)
+// follows the "done in run X" of the message.
+func (r *run) replay(base Event, t *playbook.Task, hs *hostState, p PriorStep, log *slog.Logger, note string) Status {
+	ev := base
+	ev.Kind, ev.ResumedFrom, ev.Status, ev.Output = HostTaskEnd, p.RunID, p.Status, p.Output
+	res, err := p.result()
+	ev.Msg = "done in run " + p.RunID + note
+	if res.Msg != "" {
+		ev.Msg += ": " + res.Msg
 	}
-	msg = strings.TrimPrefix(msg, head+": ")
-	ev.Msg = head
-	if msg != "" {
-		ev.Msg += ": " + msg
-	}
-	out, err := decodeOutput(p.Output)
 	if err != nil {
 		// Later tasks could not see what this step reported: stop here
 		// rather than let them act on a guess.
@@ -700,7 +792,6 @@ func (r *run) resumed(base Event, t *playbook.Task, hs *hostState, p PriorStep, 
 		r.emit(ev)
 		return StatusFailed
 	}
-	res := modules.Result{Changed: p.Status == StatusChanged, Msg: msg, Output: out}
 	hs.results[t.Key()] = playbook.ResultValue(string(p.Status), res, nil)
 	hs.recap.add(p.Status, false)
 	hs.recap.Resumed++
