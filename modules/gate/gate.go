@@ -125,13 +125,15 @@ func (a *action) Apply(ctx context.Context, env *modules.Env) (modules.Result, e
 // hosts are the wave's) would ask the same question once per host, one
 // after the other on a terminal. Concurrent waits for one id share one
 // question; an approval is remembered, so later batches go on at once
-// (approval.File remembers it too, but a terminal does not). A denial or
-// an error is shared with the waits that were waiting for it, not kept.
+// (approval.File remembers it too, but a terminal does not). So is a
+// denial, as approval.File does: a "no" is not asked again in a later
+// batch. Any other error is shared with the waits that were waiting for
+// it, and not kept.
 type asks struct {
 	gate approval.Gate
 
 	mu       sync.Mutex
-	approved map[string]bool
+	answered map[string]error // nil: approved; wraps approval.ErrDenied: denied
 	pending  map[string]*ask
 }
 
@@ -142,15 +144,15 @@ type ask struct {
 }
 
 func newAsks(g approval.Gate) *asks {
-	return &asks{gate: g, approved: map[string]bool{}, pending: map[string]*ask{}}
+	return &asks{gate: g, answered: map[string]error{}, pending: map[string]*ask{}}
 }
 
 func (a *asks) Wait(ctx context.Context, id, instructions string) error {
 	for {
 		a.mu.Lock()
-		if a.approved[id] {
+		if err, ok := a.answered[id]; ok {
 			a.mu.Unlock()
-			return nil
+			return err
 		}
 		q, asked := a.pending[id]
 		if !asked {
@@ -163,8 +165,8 @@ func (a *asks) Wait(ctx context.Context, id, instructions string) error {
 			q.err = a.gate.Wait(ctx, id, instructions)
 			a.mu.Lock()
 			delete(a.pending, id)
-			if q.err == nil {
-				a.approved[id] = true
+			if q.err == nil || errors.Is(q.err, approval.ErrDenied) {
+				a.answered[id] = q.err
 			}
 			a.mu.Unlock()
 			close(q.done)

@@ -116,6 +116,8 @@ func TestNewRefusesAnInvalidID(t *testing.T) {
 	}
 }
 
+var errTerminal = errors.New("terminal input ended")
+
 // heldGate answers each question when the test says so.
 type heldGate struct {
 	mu      sync.Mutex
@@ -147,12 +149,13 @@ func TestOneQuestionPerGate(t *testing.T) {
 	tests := []struct {
 		name       string
 		answer     error
-		wantAsked  int // after the batch, then one more host
-		wantLater  int
+		wantAsked  int // questions once the batch waits
+		wantLater  int // questions once a later batch waits too
 		wantErrors bool
 	}{
 		{name: "approved", answer: nil, wantAsked: 1, wantLater: 1},
-		{name: "denied", answer: approval.ErrDenied, wantAsked: 1, wantLater: 2, wantErrors: true},
+		{name: "denied", answer: approval.ErrDenied, wantAsked: 1, wantLater: 1, wantErrors: true},
+		{name: "failed", answer: errTerminal, wantAsked: 1, wantLater: 2, wantErrors: true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -183,17 +186,19 @@ func TestOneQuestionPerGate(t *testing.T) {
 					}
 				}
 
-				// A later batch: asks again only if the gate was not approved.
-				ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
-				defer cancel()
+				// A later batch: asks again only if nobody answered.
 				later := make(chan error, 1)
-				go func() { later <- apply(ctx) }()
+				go func() { later <- apply(t.Context()) }()
 				synctest.Wait()
 				if got := h.count(); got != tt.wantLater {
 					t.Errorf("after a later batch: %d questions, want %d", got, tt.wantLater)
 				}
-				h.answers <- nil
-				<-later
+				if tt.wantLater > tt.wantAsked {
+					h.answers <- nil
+				}
+				if err := <-later; (err != nil) != (tt.answer == approval.ErrDenied) {
+					t.Errorf("the later batch's gate = %v", err)
+				}
 			})
 		})
 	}
