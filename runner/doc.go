@@ -18,7 +18,12 @@
 // Options.Resume continues an earlier run from its record (journal.State):
 // steps it finished are replayed with their recorded outputs, not run;
 // steps it left in doubt are re-checked with Action.Check before anything
-// is applied; the rest run as usual.
+// is applied; the rest run as usual. The record is not trusted about the
+// live farm, though: on each host, the last finished step that changes
+// the host's rotation, the last that changes its deployment and the last
+// that upgrades it (by the modules' declared Effects) are re-read with
+// Action.Check when the run reaches them, and replayed only if Check
+// finds nothing to do; otherwise they are applied again.
 //
 // Plan computes the same waves and batches without connecting to anything.
 //

@@ -67,7 +67,8 @@ type Event struct {
 	Output json.RawMessage `json:"output,omitempty"`
 	// ResumedFrom, on the HostTaskStart and HostTaskEnd of a step that an
 	// earlier run finished, names the run that did it; the step was not
-	// run again.
+	// run again. A step whose live state is re-read carries it on its
+	// HostTaskEnd only, when the re-read confirmed the record.
 	ResumedFrom string `json:"resumed_from,omitempty"`
 	// OnFailure marks the events of the playbook's on_failure waves, which
 	// run after the run stopped on a failure or an interrupt.

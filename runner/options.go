@@ -52,7 +52,10 @@ type Options struct {
 	// skipped) is not run again but reported with its recorded status and
 	// outputs (Event.ResumedFrom set); a step it started and never ended is
 	// re-checked with Action.Check before anything is applied; a step that
-	// failed runs again. Waves still run in order. The caller makes sure
+	// failed runs again. On each host, the last finished step that changes
+	// its rotation, its deployment or its version is re-read with
+	// Action.Check first, and applied again if the farm no longer matches
+	// the record. Waves still run in order. The caller makes sure
 	// the record is of the same playbook and inventory.
 	Resume Resume
 	// CheckOnFailure rehearses the on_failure waves too when a check run
