@@ -253,6 +253,14 @@ func (h *Host) run(ctx context.Context, script string, stdin io.Reader, stdout, 
 	v := vars(script)
 	switch hostscript.ID(script) {
 	case "installer/dotnet_state":
+		// In the script's order, each read on its own, as PowerShell
+		// does them: an installer may end between two of them.
+		h.mu.Lock()
+		installing, n := h.installing, h.installs
+		h.mu.Unlock()
+		if installing && v["Running"] != "" {
+			fmt.Fprintf(stdout, "osrun-running=%d\r\n", installerPID+n)
+		}
 		h.mu.Lock()
 		version := h.version
 		h.mu.Unlock()
@@ -261,12 +269,6 @@ func (h *Host) run(ctx context.Context, script string, stdin io.Reader, stdout, 
 		}
 		if p := h.file(v["Marker"]); p != "" {
 			fmt.Fprintf(stdout, "osrun-pending=%s\r\n", firstLine(p))
-		}
-		h.mu.Lock()
-		installing, n := h.installing, h.installs
-		h.mu.Unlock()
-		if installing && v["Running"] != "" {
-			fmt.Fprintf(stdout, "osrun-running=%d\r\n", installerPID+n)
 		}
 		return 0
 	case "installer/dotnet_prepare":

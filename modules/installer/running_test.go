@@ -1,6 +1,7 @@
 package installer
 
 import (
+	"fmt"
 	"os/exec"
 	"path/filepath"
 	"strconv"
@@ -88,5 +89,56 @@ func TestJ2EEInstallerStillRunning(t *testing.T) {
 	}
 	if got := h.read("configtool.log"); got != "/silent /upgradeinstall\n" {
 		t.Errorf("configurationtool.sh ran with %q", got)
+	}
+}
+
+// An earlier run's installer may end while the state script reads the
+// host: whatever the moment, the state must never pair the version from
+// before that installer with "no installer running", or Apply would start
+// a second installer on a host that has just been upgraded. The host's
+// head(1) is replaced by one that ends the installer (new version.txt, the
+// process id file removed, the process killed) right after its nth read.
+func TestJ2EEStateWhileTheInstallerEnds(t *testing.T) {
+	realHead, err := exec.LookPath("head")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, after := range []int{1, 2, 3} {
+		t.Run(fmt.Sprintf("ends after read %d", after), func(t *testing.T) {
+			h := newLinuxHost(t, "11.29.1")
+			installer := exec.Command("sleep", "60")
+			if err := installer.Start(); err != nil {
+				t.Fatal(err)
+			}
+			exited := make(chan struct{})
+			go func() { installer.Wait(); close(exited) }()
+			t.Cleanup(func() { installer.Process.Kill(); <-exited })
+			running := filepath.Join(h.staging, "installer-running")
+			writeFile(t, filepath.Join(h.staging, "pending-configuration"), "11.31.0\n", 0o644)
+			writeFile(t, running, strconv.Itoa(installer.Process.Pid)+"\n", 0o644)
+
+			bin := t.TempDir()
+			count := filepath.Join(h.dir, "head-calls")
+			writeFile(t, filepath.Join(bin, "head"), fmt.Sprintf(`#!/bin/sh
+%s "$@"
+echo x >> %s
+if [ "$(wc -l < %[2]s)" -eq %d ]; then
+	printf '11.31.0\n' > %s/version.txt
+	rm -f %s
+	kill %d
+fi
+`, realHead, count, after, h.home, running, installer.Process.Pid), 0o755)
+			h.conn.Bin = bin
+
+			a := mustBuild(t, h.args(map[string]any{"packages": packages(t, "version=11.31.0.45003\n")}))
+			env, _ := hostEnv(h.conn, inventory.StackJ2EE, false)
+			res, err := a.Check(t.Context(), env)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if strings.Contains(res.Msg, "would upgrade") {
+				t.Fatalf("the state paired the old version with no installer running: Check says %q", res.Msg)
+			}
+		})
 	}
 }

@@ -8,7 +8,7 @@ set -e
 home=${OUTSYSTEMS_HOME:-/opt/outsystems/platform}
 log="$home/logs/installer.log"
 mkdir -p "$home/logs"
-echo "$OSRUN_VERSION" >> "$SANDBOX/state/installs"
+echo "$OSRUN_VERSION $(date +%H:%M:%S.%N) pid $$ ppid $PPID" >> "$SANDBOX/state/installs"
 echo "Stopping the application server..."
 echo "Upgrading OutSystems Platform Server $(head -n 1 "$home/version.txt") to $OSRUN_VERSION"
 echo "upgrade to $OSRUN_VERSION" >> "$log"
@@ -19,5 +19,7 @@ if [ -r "$SANDBOX/state/install.fail" ]; then
 	tail -n 5 "$log" >&2
 	exit 1
 fi
-printf '%s\n' "$OSRUN_VERSION" > "$home/version.txt"
+# Replaced, not rewritten in place: a reader never sees it empty.
+printf '%s\n' "$OSRUN_VERSION" > "$home/version.txt.new"
+mv -f "$home/version.txt.new" "$home/version.txt"
 echo "Platform Server $OSRUN_VERSION installed"
