@@ -87,6 +87,7 @@ func TestCrashResume(t *testing.T) {
 	begin := time.Now()
 	done := map[string]bool{} // the distinct step events journalled so far
 	kills := 0
+	previous := ""
 	for run := 0; run < len(targets); run++ {
 		applyArgs := []string{"apply"}
 		if run > 0 {
@@ -109,12 +110,13 @@ func TestCrashResume(t *testing.T) {
 		if len(running) > 0 {
 			last += fmt.Sprintf("; application down (installing) on %s", strings.Join(running, ", "))
 		}
-		t.Logf("kill %2d at progress %3d/%d, after %s", kills, len(done), 2*steps, last)
+		t.Logf("%s kill %2d at progress %3d/%d, after %s", time.Now().Format("15:04:05.000000"), kills, len(done), 2*steps, last)
 		for _, fe := range f.Frontends() {
 			if n := fe.Installs(); n > 1 {
-				t.Fatalf("after kill %d: the installer started %d times on %s\n%s", kills, n, fe.Name, out)
+				t.Fatalf("after kill %d: the installer started %d times on %s\nthe host's trace:\n%s\nthe run before:\n%s\nthis run:\n%s", kills, n, fe.Name, fe.Trace(), previous, out)
 			}
 		}
+		previous = out
 	}
 	final := exec.Command(bin, append([]string{"apply", "--resume", "--break-stale-lock"}, args...)...)
 	final.Env = append(os.Environ(), "NO_COLOR=1")

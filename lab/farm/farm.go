@@ -146,6 +146,17 @@ func (fe *Frontend) Installs() int {
 	return fe.Linux.Installs()
 }
 
+// Trace is what the front-end's host recorded of the commands it ran and
+// the installers it started (J2EE hosts; "" for Windows), for explaining
+// a failed test.
+func (fe *Frontend) Trace() string {
+	if fe.Linux == nil {
+		return ""
+	}
+	b, _ := os.ReadFile(filepath.Join(fe.Linux.Dir(), "state", "installs"))
+	return fe.Linux.Trace() + "installer starts:\n" + string(b)
+}
+
 // Version is the platform version the host has installed.
 func (fe *Frontend) Version() string {
 	if fe.Windows != nil {

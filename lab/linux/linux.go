@@ -247,6 +247,27 @@ func (h *Host) FailConfigurationTool(code int) error {
 	return os.WriteFile(h.path("state/configtool.exit"), []byte(strconv.Itoa(code)+"\n"), 0o644)
 }
 
+// Trace returns what the host saw of each session, one line per event
+// (the time, what happened, the module script's id), for explaining a
+// failed test.
+func (h *Host) Trace() string {
+	b, _ := os.ReadFile(h.path("state/trace"))
+	return string(b)
+}
+
+// trace appends one line to the host's trace.
+func (h *Host) trace(what, id, detail string) {
+	line := fmt.Sprintf("%s %-7s %s %s\n", time.Now().Format("15:04:05.000000"), what, id, detail)
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	f, err := os.OpenFile(h.path("state/trace"), os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o644)
+	if err != nil {
+		return
+	}
+	f.WriteString(line)
+	f.Close()
+}
+
 // Commands returns the command lines received, before the path mapping.
 func (h *Host) Commands() []string {
 	h.mu.Lock()
@@ -354,6 +375,7 @@ func (h *Host) session(ch ssh.Channel, reqs <-chan *ssh.Request) {
 			h.commands = append(h.commands, m.Command)
 			h.mu.Unlock()
 			id := scriptID(m.Command)
+			h.trace("exec", id, "")
 			h.before(id)
 			cmd = exec.Command("/bin/sh", "-c", h.mapPaths(m.Command))
 			cmd.Dir = h.cfg.Dir
@@ -377,6 +399,7 @@ func (h *Host) session(ch ssh.Channel, reqs <-chan *ssh.Request) {
 				continue
 			}
 			r.Reply(true, nil)
+			h.trace("started", id, fmt.Sprintf("pid %d", cmd.Process.Pid))
 			go func() {
 				io.Copy(stdin, ch)
 				stdin.Close()
@@ -391,6 +414,7 @@ func (h *Host) session(ch ssh.Channel, reqs <-chan *ssh.Request) {
 						status = 128 + int(ws.Signal())
 					}
 				}
+				h.trace("exited", id, fmt.Sprintf("pid %d status %d", cmd.Process.Pid, status))
 				h.after(id, m.Command, status)
 				b := make([]byte, 4)
 				binary.BigEndian.PutUint32(b, uint32(status))
@@ -415,6 +439,7 @@ func (h *Host) session(ch ssh.Channel, reqs <-chan *ssh.Request) {
 	}
 	// The client closed the channel: like sshd, leave the process alone
 	// and let it finish.
+	h.trace("closed", "", "")
 	if cmd != nil {
 		<-exited
 	}
