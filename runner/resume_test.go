@@ -464,3 +464,128 @@ on_failure "restore" {
 		}
 	}
 }
+
+// TestResumeRereadThroughJournals: the re-reads go through real journals,
+// resumed in a chain. Run A drains every front-end and fails to put them
+// back; someone puts fe02 back in rotation by hand. Run B, resuming A,
+// drains fe02 again (the others are confirmed), puts them all back and
+// fails after. Run C, resuming B, re-reads only what B put back: the
+// drain B and A did was undone since, by B itself.
+func TestResumeRereadThroughJournals(t *testing.T) {
+	const pb = `
+wave "out" {
+  hosts = group.web
+  task "probe" "out" {
+    label    = "out"
+    name     = "rot"
+    track    = true
+    rotation = "out"
+    output   = { state = "out" }
+  }
+}
+wave "in" {
+  hosts               = group.web
+  max_fail_percentage = 100
+  task "probe" "in" {
+    label    = "in"
+    name     = "rot"
+    track    = true
+    rotation = "in"
+    output   = { state = "in" }
+    fail     = %s
+  }
+  task "probe" "after" {
+    label = "after"
+    fail  = %s
+  }
+}
+`
+	web := []string{"fe01", "fe02", "fe03", "fe04"}
+	each := func(modes ...string) map[string][]string {
+		out := map[string][]string{}
+		for _, h := range web {
+			out[h] = modes
+		}
+		return out
+	}
+	type step struct {
+		inFails, afterFails bool
+		drift               map[string]string
+		outcome             runner.Outcome
+		calls               map[string]map[string][]string // by label, then host
+		msgs                map[string]string              // end message by host/task
+	}
+	steps := []step{
+		{inFails: true, outcome: runner.OutcomeFailed,
+			calls: map[string]map[string][]string{"out": each("apply"), "in": each("apply")}},
+		{afterFails: true, drift: map[string]string{"fe02/rot": "state=in;"}, outcome: runner.OutcomeFailed,
+			calls: map[string]map[string][]string{
+				"out":   {"fe01": {"check"}, "fe02": {"check", "apply"}, "fe03": {"check"}, "fe04": {"check"}},
+				"in":    each("apply"),
+				"after": each("apply"),
+			},
+			msgs: map[string]string{
+				"fe01/probe.out": "done in run r0; live state confirmed: apply",
+				"fe02/probe.out": "done in run r0, but the live state differs: check: apply",
+			}},
+		{outcome: runner.OutcomeSuccess,
+			calls: map[string]map[string][]string{"in": each("check"), "after": each("apply")},
+			msgs: map[string]string{
+				"fe01/probe.out": "done in run r0: apply",
+				"fe01/probe.in":  "done in run r1; live state confirmed: apply",
+			}},
+	}
+	dir := t.TempDir()
+	world := map[string]string{}
+	var prev *journal.State
+	for i, s := range steps {
+		id := fmt.Sprint("r", i)
+		f, calls := runner.LoadLive(t, fmt.Sprintf(pb, fmt.Sprint(s.inFails), fmt.Sprint(s.afterFails)))
+		for k, v := range s.drift {
+			world[k] = v
+		}
+		f.Restart(world)
+		var resume runner.Resume
+		resumeOf := ""
+		if prev != nil {
+			resume, resumeOf = prev, prev.RunID
+		}
+		pbPath, invPath := f.Paths()
+		j, err := journal.Create(dir, journal.Meta{RunID: id, Playbook: pbPath, Inventory: invPath, ResumeOf: resumeOf})
+		if err != nil {
+			t.Fatal(err)
+		}
+		recap, evs := f.Run(t, t.Context(), runner.Options{Sink: j, RunID: id, Resume: resume})
+		if err := j.Close(); err != nil {
+			t.Fatal(err)
+		}
+		if recap.Outcome != s.outcome {
+			t.Fatalf("run %s: %s, want %s", id, recap.Outcome, s.outcome)
+		}
+		got := map[string]map[string][]string{}
+		for k, modes := range calls() {
+			host, label, _ := strings.Cut(k, "/")
+			if got[label] == nil {
+				got[label] = map[string][]string{}
+			}
+			got[label][host] = modes
+		}
+		if !maps.EqualFunc(got, s.calls, func(a, b map[string][]string) bool { return maps.EqualFunc(a, b, slices.Equal) }) {
+			t.Errorf("run %s: calls\n%v\nwant\n%v", id, got, s.calls)
+		}
+		for _, e := range evs {
+			if want, ok := s.msgs[e.Host+"/"+e.Task]; ok && e.Kind == runner.HostTaskEnd && e.Msg != want {
+				t.Errorf("run %s: %s on %s: %q, want %q", id, e.Task, e.Host, e.Msg, want)
+			}
+		}
+		world = f.World()
+		if prev, err = journal.ReadChain(j.Path()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, h := range web {
+		if got := world[h+"/rot"]; got != "state=in;" {
+			t.Errorf("%s ends %q", h, got)
+		}
+	}
+}
