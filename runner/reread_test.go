@@ -444,3 +444,36 @@ func loadLive(t *testing.T, src string) (*fixture, *callLog) {
 	}
 	return &fixture{pb: pb, inv: inv, rec: rec}, log
 }
+
+// TestRereadStopsAtUnknownEffect: a finished step whose effect cannot be
+// told now hides the steps before it on the host, rather than leaving an
+// earlier one to be re-applied on a guess; later steps are still re-read.
+func TestRereadStopsAtUnknownEffect(t *testing.T) {
+	const pb = `
+wave "a" {
+  hosts = host.fe01
+  task "probe" "out" {
+    rotation = "out"
+  }
+  task "probe" "odd" {
+    rotation = %s
+  }
+  task "probe" "install" {
+    upgrades = true
+  }
+}
+`
+	first, _ := loadLive(t, strings.Replace(pb, "%s", `"in"`, 1))
+	_, evs := first.run(t, t.Context(), Options{RunID: "first"})
+	rec := recordOf(evs, "first", func(string, string) bool { return true })
+
+	f, _ := loadLive(t, strings.Replace(pb, "%s", "task.probe.out.output.nope", 1))
+	r := &run{pb: f.pb, inv: f.inv, opts: Options{Resume: rec, Log: slog.New(slog.DiscardHandler)}, hosts: map[*inventory.Host]*hostState{}}
+	if err := r.prepare(); err != nil {
+		t.Fatal(err)
+	}
+	want := map[stepKey]bool{{"a", "probe.install", "fe01"}: true}
+	if got := r.toReread(); !maps.Equal(got, want) {
+		t.Errorf("re-read %v, want %v", got, want)
+	}
+}

@@ -95,7 +95,9 @@ const (
 // undo the later one again.
 //
 // It runs once, before the first wave, so the answer does not depend on
-// timing. The effects are the modules' declared Effects on the arguments
+// timing. Conditions are not evaluated here: the record says whether a
+// step ran (a step whose condition is false now is replayed, see
+// execute). The effects are the modules' declared Effects on the arguments
 // as they evaluate now, with the recorded outputs of the steps before, as
 // the run will see them. A step whose effect cannot be told (its
 // arguments do not evaluate) ends the search for the steps before it on
