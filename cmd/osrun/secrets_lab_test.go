@@ -1,0 +1,408 @@
+package main
+
+import (
+	"bytes"
+	"crypto/ed25519"
+	"crypto/rand"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"encoding/pem"
+	"fmt"
+	"html"
+	"io/fs"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+	"unicode/utf16"
+
+	gossh "golang.org/x/crypto/ssh"
+
+	"github.com/osrun/osrun/inventory/secret"
+	"github.com/osrun/osrun/lab/farm"
+	"github.com/osrun/osrun/runner"
+)
+
+// The safety issue's proof that every secret is masked wherever it could
+// surface, on the whole lab farm: osrun runs testdata/secrets_lab.hcl (the
+// lab upgrade, plus a wave whose hosts echo a token back on stdout, on
+// stderr, in a failing command's message and in a shell's "not found"
+// error, and the controller's admin password) over WinRM and SSH, with
+// every output channel on: JSON events, the text view with --diff, JUnit
+// and HTML reports, the journal and lock in --state-dir, a run that fails
+// (an installer whose log quotes the secrets) with its FARM STATE NOW, a
+// --resume of it, osrun status, preflight, validate and inventory. Then
+// every byte osrun wrote is searched for every secret the run knew (the
+// lab's WinRM password and Service Center token, its SSH client key, the
+// test's own), raw and in the encodings a leak could take: JSON, HTML,
+// URL and Go quoting, hex, base64 (standard and URL, at every alignment),
+// UTF-16LE (raw, hex and base64: PowerShell's -EncodedCommand).
+//
+// The test could fail: the J2EE hosts must have received the token, the
+// hosts' echoes must show in osrun's output as secret.Redacted where the
+// token was, and the search itself is checked on planted leaks first.
+func TestSecretsLab(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs the lab farm and osrun eight times")
+	}
+	bin, err := exec.LookPath("osrun") // the test binary, as TestMain registers it
+	if err != nil {
+		t.Fatal(err)
+	}
+	begin := time.Now()
+	f, err := farm.Start(t.Context(), farm.Config{Zones: 1, FrontendsPerZone: 4, MaxDuration: 2 * time.Minute, MaxRequests: 1 << 30})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { f.Close() })
+	vars := filepath.Join(f.Dir(), labVarsFile)
+	if err := writeLabVars(vars, f.Vars()); err != nil {
+		t.Fatal(err)
+	}
+	playbook, err := filepath.Abs("testdata/secrets_lab.hcl")
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	// The test's own secrets: the token every host echoes (with the
+	// characters JSON and HTML escape), the word a host is told to run,
+	// the admin password that travels on the controller's stdin.
+	token := "tok3n<" + randomText(t) + ">&Zq"
+	word := "w0rd-" + randomText(t)
+	admin := `Adm1n"` + randomText(t) + `<pw>`
+	secrets := labSecrets(t, f.Dir())
+	secrets = append(secrets,
+		namedSecret{`env("OSRUN_LAB_TOKEN")`, token},
+		namedSecret{`env("OSRUN_LAB_WORD")`, word},
+		namedSecret{`env("OSRUN_LAB_ADMIN_PASSWORD")`, admin},
+	)
+	env := append(os.Environ(), "NO_COLOR=1",
+		"OSRUN_LAB_TOKEN="+token, "OSRUN_LAB_WORD="+word, "OSRUN_LAB_ADMIN_PASSWORD="+admin)
+
+	// Installers that fail and log what a careless host would: the error
+	// osrun reports tails that log. The .NET controller fails the first
+	// run, the J2EE fe02 the first resume; the second resume ends the
+	// upgrade.
+	dotnet, j2ee := f.Frontend("fe01"), f.Frontend("fe02")
+	if dotnet == nil || dotnet.Windows == nil || j2ee == nil || j2ee.Linux == nil {
+		t.Fatal("the lab's fe01 is not a .NET front-end or its fe02 not a J2EE one")
+	}
+	careless := "Login failed: token " + token + ", admin password " + admin
+	dotnet.Windows.FailInstaller(1603, careless)
+
+	out := t.TempDir()   // every stream and report osrun writes
+	state := t.TempDir() // its journal, lock and approvals
+	common := []string{"-i", f.Inventory(), "--var-file", vars}
+	runArgs := append(slices.Clone(common), "--state-dir", state, "--poll-interval", labPoll.String(), playbook)
+	osrun := func(name string, want int, args ...string) (stdout []byte) {
+		t.Helper()
+		cmd := exec.Command(bin, args...)
+		cmd.Env = env
+		var o, e bytes.Buffer
+		cmd.Stdout, cmd.Stderr = &o, &e
+		err := cmd.Run()
+		code := cmd.ProcessState.ExitCode()
+		if err != nil && code < 0 {
+			t.Fatalf("osrun %s: %v", name, err)
+		}
+		for suffix, b := range map[string][]byte{".stdout": o.Bytes(), ".stderr": e.Bytes()} {
+			if err := os.WriteFile(filepath.Join(out, name+suffix), b, 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if code != want {
+			t.Fatalf("osrun %s: exit %d, want %d\nstdout:\n%s\nstderr:\n%s", name, code, want, o.Bytes(), e.Bytes())
+		}
+		return o.Bytes()
+	}
+	reports := func(name string) []string {
+		return []string{"--diff", "--junit", filepath.Join(out, name+"-junit.xml"), "--report", filepath.Join(out, name+"-report.html")}
+	}
+
+	osrun("1-validate", ExitOK, append([]string{"validate"}, append(common, playbook)...)...)
+	osrun("2-inventory", ExitOK, "inventory", "-i", f.Inventory())
+	osrun("3-preflight", ExitOK, append([]string{"preflight"}, append(common, playbook)...)...)
+	osrun("3-plan", ExitOK, append([]string{"plan"}, append(common, playbook)...)...)
+	osrun("3-plan-json", ExitOK, append([]string{"plan", "--json"}, append(common, playbook)...)...)
+	osrun("3-check", ExitOK, slices.Concat([]string{"apply", "--check"}, reports("3"), runArgs)...)
+	events := osrun("4-apply-json", ExitBudget, slices.Concat([]string{"apply", "--output", "json"}, reports("4"), runArgs)...)
+	osrun("5-status", ExitOK, "status", "-i", f.Inventory(), "--state-dir", state, playbook)
+	dotnet.Windows.FailInstaller(0, "")
+	if err := j2ee.Linux.FailInstaller(careless); err != nil {
+		t.Fatal(err)
+	}
+	resumed := osrun("6-apply-resume", ExitBudget, slices.Concat([]string{"apply", "--resume"}, reports("6"), runArgs)...)
+	if err := j2ee.Linux.FailInstaller(""); err != nil {
+		t.Fatal(err)
+	}
+	osrun("7-apply-resume", ExitOK, slices.Concat([]string{"apply", "--resume"}, reports("7"), runArgs)...)
+	osrun("8-status", ExitOK, "status", "-i", f.Inventory(), "--state-dir", state, playbook)
+	if v := f.Verdict(); !v.OK() {
+		t.Errorf("the lab saw downtime:\n%s", v)
+	}
+
+	// The secrets surfaced, masked. The J2EE hosts received the token and
+	// the word in their command lines; every host's echoes are in the
+	// events with the placeholder where the secret was.
+	for _, fe := range f.Frontends() {
+		if fe.Linux == nil {
+			continue
+		}
+		cmds := strings.Join(fe.Linux.Commands(), "\n")
+		if !strings.Contains(cmds, "bad token="+token) || !strings.Contains(cmds, word) {
+			t.Errorf("%s never received the token or the word: the test proves nothing about them", fe.Name)
+		}
+	}
+	checkMasked(t, events, f.Frontends())
+	if !bytes.Contains(resumed, []byte("token "+secret.Redacted+", admin password "+secret.Redacted)) {
+		t.Errorf("the J2EE installer's log, which quotes the secrets, does not show in the resumed run's text masked:\n%s", resumed)
+	}
+	for _, name := range []string{"4-apply-json", "6-apply-resume"} {
+		if b, _ := os.ReadFile(filepath.Join(out, name+".stderr")); !bytes.Contains(b, []byte("FARM STATE NOW")) {
+			t.Errorf("osrun %s printed no FARM STATE NOW:\n%s", name, b)
+		}
+	}
+	for _, report := range []string{"4-junit.xml", "4-report.html", "7-junit.xml", "7-report.html"} {
+		if b, _ := os.ReadFile(filepath.Join(out, report)); !bytes.Contains(b, []byte("token=")) {
+			t.Errorf("%s does not report the hosts' echoes, so it proves nothing", report)
+		}
+	}
+
+	// Every byte osrun wrote, searched for every secret in every form.
+	needles := secretNeedles(secrets)
+	checkSearch(t, needles, secrets)
+	written := 0
+	for _, dir := range []string{out, state} {
+		err := filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
+			if err != nil || d.IsDir() {
+				return err
+			}
+			b, err := os.ReadFile(path)
+			if err != nil {
+				return err
+			}
+			written += len(b)
+			for _, l := range findLeaks(b, needles) {
+				t.Errorf("leak: %s at byte %d: %s", path, l.offset, l.what)
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	t.Logf("searched %d bytes osrun wrote for %d secrets in %d forms; %s in all", written, len(secrets), len(needles), time.Since(begin).Round(time.Millisecond))
+	if t.Failed() {
+		t.Logf("the failed run's events:\n%s", events)
+	}
+}
+
+// namedSecret is one secret value and where it came from.
+type namedSecret struct{ name, value string }
+
+func randomText(t *testing.T) string {
+	b := make([]byte, 12)
+	if _, err := rand.Read(b); err != nil {
+		t.Fatal(err)
+	}
+	return hex.EncodeToString(b)
+}
+
+// labSecrets reads the secrets the lab farm wrote for its inventory:
+// every file under secrets/ (read with file()), and the SSH client key
+// (a path the transport reads): its PEM body lines and its seed.
+func labSecrets(t *testing.T, dir string) []namedSecret {
+	t.Helper()
+	files, err := filepath.Glob(filepath.Join(dir, "secrets", "*"))
+	if err != nil || len(files) < 2 {
+		t.Fatalf("the lab wrote %d secrets (%v), want its WinRM password and Service Center token at least", len(files), err)
+	}
+	var out []namedSecret
+	for _, p := range files {
+		b, err := os.ReadFile(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, namedSecret{"secrets/" + filepath.Base(p), string(b)})
+	}
+	keyPEM, err := os.ReadFile(filepath.Join(dir, "keys", "id_ed25519"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	block, _ := pem.Decode(keyPEM)
+	if block == nil {
+		t.Fatal("keys/id_ed25519: no PEM block")
+	}
+	body := strings.Fields(string(keyPEM))
+	for i, line := range body {
+		if len(line) >= 40 { // the base64 lines, not the armour
+			out = append(out, namedSecret{fmt.Sprintf("keys/id_ed25519 line %d", i), line})
+		}
+	}
+	key, err := gossh.ParseRawPrivateKey(keyPEM)
+	if err != nil {
+		t.Fatal(err)
+	}
+	priv, ok := key.(*ed25519.PrivateKey)
+	if !ok {
+		t.Fatalf("keys/id_ed25519 is a %T, want an ed25519 key", key)
+	}
+	out = append(out, namedSecret{"keys/id_ed25519 seed", string(priv.Seed())})
+	return out
+}
+
+// needle is one form a secret could take in osrun's output.
+type needle struct {
+	what string // "<secret> as <encoding>"
+	b    []byte
+}
+
+// secretNeedles returns every form of every secret to search for.
+func secretNeedles(secrets []namedSecret) []needle {
+	var out []needle
+	seen := map[string]bool{}
+	add := func(s namedSecret, enc string, b []byte) {
+		if len(b) < 8 || seen[string(b)] {
+			return
+		}
+		seen[string(b)] = true
+		out = append(out, needle{s.name + " as " + enc, b})
+	}
+	for _, s := range secrets {
+		raw := []byte(s.value)
+		wide := utf16LE(s.value)
+		add(s, "raw", raw)
+		if js, err := json.Marshal(s.value); err == nil {
+			add(s, "JSON", js[1:len(js)-1])
+		}
+		add(s, "HTML", []byte(html.EscapeString(s.value)))
+		add(s, "URL query", []byte(url.QueryEscape(s.value)))
+		add(s, "URL path", []byte(url.PathEscape(s.value)))
+		q := strconv.Quote(s.value)
+		add(s, "Go quoted", []byte(q[1:len(q)-1]))
+		add(s, "hex", []byte(hex.EncodeToString(raw)))
+		add(s, "HEX", []byte(strings.ToUpper(hex.EncodeToString(raw))))
+		add(s, "UTF-16LE", wide)
+		add(s, "UTF-16LE hex", []byte(hex.EncodeToString(wide)))
+		for _, enc := range []struct {
+			name string
+			e    *base64.Encoding
+		}{{"base64", base64.StdEncoding}, {"base64url", base64.URLEncoding}} {
+			for k := range 3 {
+				add(s, fmt.Sprintf("%s at offset %d", enc.name, k), base64Core(enc.e, raw, k))
+				add(s, fmt.Sprintf("UTF-16LE %s at offset %d", enc.name, k), base64Core(enc.e, wide, k))
+			}
+		}
+	}
+	return out
+}
+
+func utf16LE(s string) []byte {
+	u := utf16.Encode([]rune(s))
+	b := make([]byte, 2*len(u))
+	for i, r := range u {
+		b[2*i], b[2*i+1] = byte(r), byte(r>>8)
+	}
+	return b
+}
+
+// base64Core is the part of the base64 encoding of b that is the same
+// whatever surrounds b, when b starts k bytes (mod 3) into the encoded
+// data: the 4-character groups made of b's bytes alone.
+func base64Core(e *base64.Encoding, b []byte, k int) []byte {
+	enc := e.EncodeToString(append(make([]byte, k), b...))
+	from, to := 4*((k+2)/3), 4*((k+len(b))/3)
+	if to <= from {
+		return nil
+	}
+	return []byte(enc[from:to])
+}
+
+type leak struct {
+	offset int
+	what   string
+}
+
+// findLeaks returns where any needle occurs in b.
+func findLeaks(b []byte, needles []needle) []leak {
+	var out []leak
+	for _, n := range needles {
+		for at := 0; ; {
+			i := bytes.Index(b[at:], n.b)
+			if i < 0 {
+				break
+			}
+			out = append(out, leak{at + i, n.what})
+			at += i + 1
+		}
+	}
+	return out
+}
+
+// checkSearch proves the search finds each secret planted in each form,
+// surrounded by other text, so that finding nothing means something.
+func checkSearch(t *testing.T, needles []needle, secrets []namedSecret) {
+	t.Helper()
+	for _, s := range secrets {
+		for k := range 3 {
+			pad := strings.Repeat("x", k)
+			wide := utf16LE("$p = '" + pad + s.value + "'")
+			planted := map[string]string{
+				"raw":              "error: " + s.value + "\n",
+				"JSON":             func() string { b, _ := json.Marshal(map[string]string{"msg": "a " + s.value}); return string(b) }(),
+				"HTML":             "<td>" + html.EscapeString(s.value) + "</td>",
+				"base64":           base64.StdEncoding.EncodeToString([]byte(pad + s.value + "!")),
+				"-EncodedCommand":  "powershell.exe -EncodedCommand " + base64.StdEncoding.EncodeToString(wide),
+				"base64url":        base64.URLEncoding.EncodeToString([]byte(pad + s.value)),
+				"UTF-16LE":         string(wide),
+				"hex":              "0x" + hex.EncodeToString([]byte(pad+s.value)),
+				"UTF-16LE hex ...": hex.EncodeToString(wide),
+			}
+			for form, text := range planted {
+				if len(findLeaks([]byte(text), needles)) == 0 {
+					t.Errorf("the search misses %s planted as %s at offset %d", s.name, form, k)
+				}
+			}
+		}
+	}
+}
+
+// checkMasked proves from the failed run's JSON events that every host
+// echoed the token back and osrun showed secret.Redacted in its place.
+func checkMasked(t *testing.T, events []byte, fes []*farm.Frontend) {
+	t.Helper()
+	type seen struct{ shown, failed, run bool }
+	got := map[string]*seen{}
+	for _, fe := range fes {
+		got[fe.Name] = &seen{}
+	}
+	for _, line := range bytes.Split(bytes.TrimSpace(events), []byte("\n")) {
+		var e runner.Event
+		if err := json.Unmarshal(line, &e); err != nil {
+			t.Fatalf("a JSON event that is not one: %v\n%s", err, line)
+		}
+		s := got[e.Host]
+		if e.Kind != runner.HostTaskEnd || s == nil {
+			continue
+		}
+		switch e.Task {
+		case "command.token_shown":
+			s.shown = e.Status == runner.StatusChanged && strings.Contains(string(e.Output), "shown token="+secret.Redacted) && strings.Contains(e.Msg, secret.Redacted)
+		case "command.token_failed":
+			s.failed = e.Status == runner.StatusFailed && e.Ignored && strings.Contains(e.Error, "bad token="+secret.Redacted) && strings.Contains(string(e.Output), "out token="+secret.Redacted)
+		case "command.token_run":
+			s.run = e.Status == runner.StatusFailed && strings.Contains(e.Error, secret.Redacted)
+		}
+	}
+	for name, s := range got {
+		if !s.shown || !s.failed || !s.run {
+			t.Errorf("%s: the echoes did not surface masked (stdout shown: %v, failed command: %v, unknown command: %v)", name, s.shown, s.failed, s.run)
+		}
+	}
+}
