@@ -35,21 +35,24 @@ import (
 // stderr, in a failing command's message and in a shell's "not found"
 // error, and the controller's admin password) over WinRM and SSH, with
 // every output channel on: JSON events, the text view with --diff, JUnit
-// and HTML reports, the journal and lock in --state-dir, a run that fails
-// (an installer whose log quotes the secrets) with its FARM STATE NOW, a
-// --resume of it, osrun status, preflight, validate and inventory. Then
-// every byte osrun wrote is searched for every secret the run knew (the
-// lab's WinRM password and Service Center token, its SSH client key, the
-// test's own), raw and in the encodings a leak could take: JSON, HTML,
-// URL and Go quoting, hex, base64 (standard and URL, at every alignment),
-// UTF-16LE (raw, hex and base64: PowerShell's -EncodedCommand).
+// and HTML reports, the journals and locks in --state-dir; a run with
+// wrong credentials (a WinRM password the host rejects, a become password
+// its sudo refuses), a run that fails (an installer whose log quotes the
+// secrets) with its FARM STATE NOW, two resumes, osrun status, preflight,
+// validate, plan, inventory, apply --check, and apply --lab with a farm of
+// osrun's own. Then every byte osrun wrote is searched for every secret
+// the runs knew (the labs' WinRM passwords and Service Center tokens and
+// SSH client keys, the test's own), raw and in the encodings a leak could
+// take: JSON, HTML/XML, URL and Go quoting, hex, base64 (standard and URL,
+// at every alignment), UTF-16LE (raw, hex and base64: PowerShell's
+// -EncodedCommand). A leak is reported with its file and byte offset.
 //
 // The test could fail: the J2EE hosts must have received the token, the
 // hosts' echoes must show in osrun's output as secret.Redacted where the
 // token was, and the search itself is checked on planted leaks first.
 func TestSecretsLab(t *testing.T) {
 	if testing.Short() {
-		t.Skip("runs the lab farm and osrun eight times")
+		t.Skip("runs two lab farms and osrun fourteen times")
 	}
 	bin, err := exec.LookPath("osrun") // the test binary, as TestMain registers it
 	if err != nil {
@@ -76,14 +79,19 @@ func TestSecretsLab(t *testing.T) {
 	token := "tok3n<" + randomText(t) + ">&Zq"
 	word := "w0rd-" + randomText(t)
 	admin := `Adm1n"` + randomText(t) + `<pw>`
+	wrongPassword, becomePassword := "wr0ng-"+randomText(t), "bec0me-"+randomText(t)
 	secrets := labSecrets(t, f.Dir())
 	secrets = append(secrets,
 		namedSecret{`env("OSRUN_LAB_TOKEN")`, token},
 		namedSecret{`env("OSRUN_LAB_WORD")`, word},
 		namedSecret{`env("OSRUN_LAB_ADMIN_PASSWORD")`, admin},
+		namedSecret{`env("OSRUN_LAB_WRONG_PASSWORD")`, wrongPassword},
+		namedSecret{`env("OSRUN_LAB_BECOME_PASSWORD")`, becomePassword},
 	)
-	env := append(os.Environ(), "NO_COLOR=1",
-		"OSRUN_LAB_TOKEN="+token, "OSRUN_LAB_WORD="+word, "OSRUN_LAB_ADMIN_PASSWORD="+admin)
+	// GORACE: a race-enabled osrun need not wait a second before exiting.
+	env := append(os.Environ(), "NO_COLOR=1", "GORACE=atexit_sleep_ms=0",
+		"OSRUN_LAB_TOKEN="+token, "OSRUN_LAB_WORD="+word, "OSRUN_LAB_ADMIN_PASSWORD="+admin,
+		"OSRUN_LAB_WRONG_PASSWORD="+wrongPassword, "OSRUN_LAB_BECOME_PASSWORD="+becomePassword)
 
 	// Installers that fail and log what a careless host would: the error
 	// osrun reports tails that log. The .NET controller fails the first
@@ -97,7 +105,7 @@ func TestSecretsLab(t *testing.T) {
 	dotnet.Windows.FailInstaller(1603, careless)
 
 	out := t.TempDir()   // every stream and report osrun writes
-	state := t.TempDir() // its journal, lock and approvals
+	state := t.TempDir() // its journals, locks and approvals
 	common := []string{"-i", f.Inventory(), "--var-file", vars}
 	runArgs := append(slices.Clone(common), "--state-dir", state, "--poll-interval", labPoll.String(), playbook)
 	osrun := func(name string, want int, args ...string) (stdout []byte) {
@@ -125,6 +133,18 @@ func TestSecretsLab(t *testing.T) {
 		return []string{"--diff", "--junit", filepath.Join(out, name+"-junit.xml"), "--report", filepath.Join(out, name+"-report.html")}
 	}
 
+	// First the error paths of credentials: the same farm through an
+	// inventory with a wrong WinRM password and a become password the
+	// lab's sudo refuses; the run stops in its first wave, before any
+	// change. First, because the lab's .NET hosts accept any password on
+	// a connection their TLS proxy already authenticated for a client
+	// before.
+	wrong := wrongCredentials(t, f)
+	wrongArgs := []string{"-i", wrong, "--var-file", vars, playbook}
+	osrun("0-inventory-json", ExitOK, "inventory", "--json", "-i", wrong)
+	osrun("0-preflight", ExitPreflight, append([]string{"preflight"}, wrongArgs...)...)
+	osrun("0-apply", ExitBudget, slices.Concat([]string{"apply", "--skip-preflight", "--state-dir", filepath.Join(state, "wrong")}, reports("9"), wrongArgs)...)
+
 	osrun("1-validate", ExitOK, append([]string{"validate"}, append(common, playbook)...)...)
 	osrun("2-inventory", ExitOK, "inventory", "-i", f.Inventory())
 	osrun("3-preflight", ExitOK, append([]string{"preflight"}, append(common, playbook)...)...)
@@ -143,6 +163,13 @@ func TestSecretsLab(t *testing.T) {
 	}
 	osrun("7-apply-resume", ExitOK, slices.Concat([]string{"apply", "--resume"}, reports("7"), runArgs)...)
 	osrun("8-status", ExitOK, "status", "-i", f.Inventory(), "--state-dir", state, playbook)
+
+	// apply --lab: osrun runs a farm of its own, whose secrets the test
+	// reads from --lab-dir once it has ended.
+	labDir := filepath.Join(t.TempDir(), "lab")
+	osrun("9-apply-lab", ExitOK, slices.Concat([]string{"apply", "--lab", "--lab-dir", labDir, "--lab-zones", "1", "--lab-frontends", "2",
+		"--state-dir", filepath.Join(state, "lab")}, reports("9"), []string{playbook})...)
+	secrets = append(secrets, labSecrets(t, labDir)...)
 	if v := f.Verdict(); !v.OK() {
 		t.Errorf("the lab saw downtime:\n%s", v)
 	}
@@ -255,6 +282,31 @@ func labSecrets(t *testing.T, dir string) []namedSecret {
 	}
 	out = append(out, namedSecret{"keys/id_ed25519 seed", string(priv.Seed())})
 	return out
+}
+
+// wrongCredentials writes, next to the farm's inventory, one that reads
+// a wrong WinRM password and a become password from env().
+func wrongCredentials(t *testing.T, f *farm.Farm) string {
+	t.Helper()
+	b, err := os.ReadFile(f.Inventory())
+	if err != nil {
+		t.Fatal(err)
+	}
+	inv := string(b)
+	for from, to := range map[string]string{
+		`password          = file("secrets/winrm-password")`: `password          = env("OSRUN_LAB_WRONG_PASSWORD")`,
+		`become            = true`:                           `become            = true` + "\n    become_password   = env(\"OSRUN_LAB_BECOME_PASSWORD\")",
+	} {
+		if !strings.Contains(inv, from) {
+			t.Fatalf("the lab's inventory has no %q:\n%s", from, inv)
+		}
+		inv = strings.Replace(inv, from, to, 1)
+	}
+	path := filepath.Join(f.Dir(), "wrong-credentials.hcl")
+	if err := os.WriteFile(path, []byte(inv), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return path
 }
 
 // needle is one form a secret could take in osrun's output.
