@@ -8,6 +8,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"encoding/pem"
+	"flag"
 	"fmt"
 	"html"
 	"io/fs"
@@ -28,6 +29,12 @@ import (
 	"github.com/osrun/osrun/lab/farm"
 	"github.com/osrun/osrun/runner"
 )
+
+// secretsDerived runs testdata/secrets_derived.hcl too: values derived
+// from secrets (jsondecode(env(...)).field, trimspace(env(...))) that
+// hosts echo back. Off by default: osrun does not mask them yet (the
+// scrubber knows only the values env() and file() returned).
+var secretsDerived = flag.Bool("secrets-derived", false, "TestSecretsLab: also check that values derived from secrets are masked (a known leak)")
 
 // The safety issue's proof that every secret is masked wherever it could
 // surface, on the whole lab farm: osrun runs testdata/secrets_lab.hcl (the
@@ -80,6 +87,8 @@ func TestSecretsLab(t *testing.T) {
 	word := "w0rd-" + randomText(t)
 	admin := `Adm1n"` + randomText(t) + `<pw>`
 	wrongPassword, becomePassword := "wr0ng-"+randomText(t), "bec0me-"+randomText(t)
+	field, trimmed := "f1eld-"+randomText(t), "tr1mmed-"+randomText(t)
+	creds, padded := `{"user": "osadmin", "token": "`+field+`"}`, "  "+trimmed+"\n"
 	secrets := labSecrets(t, f.Dir())
 	secrets = append(secrets,
 		namedSecret{`env("OSRUN_LAB_TOKEN")`, token},
@@ -87,11 +96,16 @@ func TestSecretsLab(t *testing.T) {
 		namedSecret{`env("OSRUN_LAB_ADMIN_PASSWORD")`, admin},
 		namedSecret{`env("OSRUN_LAB_WRONG_PASSWORD")`, wrongPassword},
 		namedSecret{`env("OSRUN_LAB_BECOME_PASSWORD")`, becomePassword},
+		namedSecret{`env("OSRUN_LAB_CREDS")`, creds},
+		namedSecret{`jsondecode(env("OSRUN_LAB_CREDS")).token`, field},
+		namedSecret{`env("OSRUN_LAB_PADDED")`, padded},
+		namedSecret{`trimspace(env("OSRUN_LAB_PADDED"))`, trimmed},
 	)
 	// GORACE: a race-enabled osrun need not wait a second before exiting.
 	env := append(os.Environ(), "NO_COLOR=1", "GORACE=atexit_sleep_ms=0",
 		"OSRUN_LAB_TOKEN="+token, "OSRUN_LAB_WORD="+word, "OSRUN_LAB_ADMIN_PASSWORD="+admin,
-		"OSRUN_LAB_WRONG_PASSWORD="+wrongPassword, "OSRUN_LAB_BECOME_PASSWORD="+becomePassword)
+		"OSRUN_LAB_WRONG_PASSWORD="+wrongPassword, "OSRUN_LAB_BECOME_PASSWORD="+becomePassword,
+		"OSRUN_LAB_CREDS="+creds, "OSRUN_LAB_PADDED="+padded)
 
 	// Installers that fail and log what a careless host would: the error
 	// osrun reports tails that log. The .NET controller fails the first
@@ -170,6 +184,18 @@ func TestSecretsLab(t *testing.T) {
 	osrun("9-apply-lab", ExitOK, slices.Concat([]string{"apply", "--lab", "--lab-dir", labDir, "--lab-zones", "1", "--lab-frontends", "2",
 		"--state-dir", filepath.Join(state, "lab")}, reports("9"), []string{playbook})...)
 	secrets = append(secrets, labSecrets(t, labDir)...)
+	if *secretsDerived {
+		derived, err := filepath.Abs("testdata/secrets_derived.hcl")
+		if err != nil {
+			t.Fatal(err)
+		}
+		echoed := osrun("10-apply-derived", ExitOK, slices.Concat([]string{"apply", "-i", f.Inventory(), "--state-dir", filepath.Join(state, "derived")}, reports("10"), []string{derived})...)
+		if n := bytes.Count(echoed, []byte("field="+secret.Redacted+" trimmed="+secret.Redacted)); n < len(f.Frontends()) {
+			t.Errorf("the derived values do not show masked for every host (%d times):\n%s", n, echoed)
+		}
+	} else {
+		t.Log("values derived from secrets not checked (a known leak): -secrets-derived checks them")
+	}
 	if v := f.Verdict(); !v.OK() {
 		t.Errorf("the lab saw downtime:\n%s", v)
 	}
@@ -215,9 +241,7 @@ func TestSecretsLab(t *testing.T) {
 				return err
 			}
 			written += len(b)
-			for _, l := range findLeaks(b, needles) {
-				t.Errorf("leak: %s at byte %d: %s", path, l.offset, l.what)
-			}
+			reportLeaks(t, path, b, findLeaks(b, needles))
 			return nil
 		})
 		if err != nil {
@@ -225,9 +249,6 @@ func TestSecretsLab(t *testing.T) {
 		}
 	}
 	t.Logf("searched %d bytes osrun wrote for %d secrets in %d forms; %s in all", written, len(secrets), len(needles), time.Since(begin).Round(time.Millisecond))
-	if t.Failed() {
-		t.Logf("the failed run's events:\n%s", events)
-	}
 }
 
 // namedSecret is one secret value and where it came from.
@@ -395,6 +416,26 @@ func findLeaks(b []byte, needles []needle) []leak {
 		}
 	}
 	return out
+}
+
+// reportLeaks fails the test with the leaks found in one file: for each
+// secret and form, every offset and the text around the first.
+func reportLeaks(t *testing.T, path string, b []byte, leaks []leak) {
+	t.Helper()
+	var order []string
+	at := map[string][]int{}
+	for _, l := range leaks {
+		if at[l.what] == nil {
+			order = append(order, l.what)
+		}
+		at[l.what] = append(at[l.what], l.offset)
+	}
+	for _, what := range order {
+		offsets := at[what]
+		first := offsets[0]
+		context := b[max(0, first-60):min(len(b), first+60)]
+		t.Errorf("leak: %s: %s at byte offset(s) %v, first in: %q", path, what, offsets, context)
+	}
 }
 
 // checkSearch proves the search finds each secret planted in each form,
