@@ -11,6 +11,7 @@ import (
 	"flag"
 	"fmt"
 	"html"
+	"io"
 	"io/fs"
 	"net/url"
 	"os"
@@ -24,6 +25,7 @@ import (
 	"unicode/utf16"
 
 	gossh "golang.org/x/crypto/ssh"
+	"golang.org/x/sys/unix"
 
 	"github.com/osrun/osrun/inventory/secret"
 	"github.com/osrun/osrun/lab/farm"
@@ -41,7 +43,8 @@ var secretsDerived = flag.Bool("secrets-derived", false, "TestSecretsLab: also c
 // lab upgrade, plus a wave whose hosts echo a token back on stdout, on
 // stderr, in a failing command's message and in a shell's "not found"
 // error, and the controller's admin password) over WinRM and SSH, with
-// every output channel on: JSON events, the text view with --diff, JUnit
+// every output channel on: JSON events, the text view with --diff, the
+// live view on a terminal, JUnit
 // and HTML reports, the journals and locks in --state-dir; a run with
 // wrong credentials (a WinRM password the host rejects, a become password
 // its sudo refuses), a run that fails (an installer whose log quotes the
@@ -122,13 +125,20 @@ func TestSecretsLab(t *testing.T) {
 	state := t.TempDir() // its journals, locks and approvals
 	common := []string{"-i", f.Inventory(), "--var-file", vars}
 	runArgs := append(slices.Clone(common), "--state-dir", state, "--poll-interval", labPoll.String(), playbook)
+	// osrun runs the command line; a name ending in "-tty" runs it with
+	// its stdout on a terminal, where apply draws its live view.
 	osrun := func(name string, want int, args ...string) (stdout []byte) {
 		t.Helper()
 		cmd := exec.Command(bin, args...)
 		cmd.Env = env
 		var o, e bytes.Buffer
 		cmd.Stdout, cmd.Stderr = &o, &e
-		err := cmd.Run()
+		var err error
+		if strings.HasSuffix(name, "-tty") {
+			err = runOnTerminal(t, cmd, &o)
+		} else {
+			err = cmd.Run()
+		}
 		code := cmd.ProcessState.ExitCode()
 		if err != nil && code < 0 {
 			t.Fatalf("osrun %s: %v", name, err)
@@ -175,7 +185,7 @@ func TestSecretsLab(t *testing.T) {
 	if err := j2ee.Linux.FailInstaller(""); err != nil {
 		t.Fatal(err)
 	}
-	osrun("7-apply-resume", ExitOK, slices.Concat([]string{"apply", "--resume"}, reports("7"), runArgs)...)
+	screen := osrun("7-apply-resume-tty", ExitOK, slices.Concat([]string{"apply", "--resume"}, reports("7"), runArgs)...)
 	osrun("8-status", ExitOK, "status", "-i", f.Inventory(), "--state-dir", state, playbook)
 
 	// apply --lab: osrun runs a farm of its own, whose secrets the test
@@ -215,6 +225,9 @@ func TestSecretsLab(t *testing.T) {
 	checkMasked(t, events, f.Frontends())
 	if !bytes.Contains(resumed, []byte("token "+secret.Redacted+", admin password "+secret.Redacted)) {
 		t.Errorf("the J2EE installer's log, which quotes the secrets, does not show in the resumed run's text masked:\n%s", resumed)
+	}
+	if !bytes.Contains(screen, []byte("\x1b[K")) || !bytes.Contains(screen, []byte("RECAP (success)")) || !bytes.Contains(screen, []byte(secret.Redacted)) {
+		t.Errorf("the last resume drew no live view on its terminal:\n%q", screen)
 	}
 	for _, name := range []string{"4-apply-json", "6-apply-resume"} {
 		if b, _ := os.ReadFile(filepath.Join(out, name+".stderr")); !bytes.Contains(b, []byte("FARM STATE NOW")) {
@@ -303,6 +316,46 @@ func labSecrets(t *testing.T, dir string) []namedSecret {
 	}
 	out = append(out, namedSecret{"keys/id_ed25519 seed", string(priv.Seed())})
 	return out
+}
+
+// runOnTerminal runs cmd with its stdout on a new pseudo-terminal of
+// 160×50, and copies what the terminal shows to out.
+func runOnTerminal(t *testing.T, cmd *exec.Cmd, out io.Writer) error {
+	t.Helper()
+	ptm, err := os.OpenFile("/dev/ptmx", os.O_RDWR, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ptm.Close()
+	if err := unix.IoctlSetPointerInt(int(ptm.Fd()), unix.TIOCSPTLCK, 0); err != nil {
+		t.Fatal(err)
+	}
+	n, err := unix.IoctlGetInt(int(ptm.Fd()), unix.TIOCGPTN)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pts, err := os.OpenFile("/dev/pts/"+strconv.Itoa(n), os.O_RDWR|unix.O_NOCTTY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := unix.IoctlSetWinsize(int(pts.Fd()), unix.TIOCSWINSZ, &unix.Winsize{Row: 50, Col: 160}); err != nil {
+		pts.Close()
+		t.Fatal(err)
+	}
+	cmd.Stdout = pts
+	err = cmd.Start()
+	pts.Close() // the child has its own
+	if err != nil {
+		return err
+	}
+	copied := make(chan struct{})
+	go func() {
+		defer close(copied)
+		io.Copy(out, ptm) // ends with EIO once the child closed the terminal
+	}()
+	err = cmd.Wait()
+	<-copied
+	return err
 }
 
 // wrongCredentials writes, next to the farm's inventory, one that reads
