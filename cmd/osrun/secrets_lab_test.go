@@ -32,11 +32,11 @@ import (
 	"github.com/osrun/osrun/runner"
 )
 
-// secretsDerived runs testdata/secrets_derived.hcl too: values derived
-// from secrets (jsondecode(env(...)).field, trimspace(env(...))) that
-// hosts echo back. Off by default: osrun does not mask them yet (the
-// scrubber knows only the values env() and file() returned).
-var secretsDerived = flag.Bool("secrets-derived", false, "TestSecretsLab: also check that values derived from secrets are masked (a known leak)")
+// secretsKnownLeaks runs testdata/secrets_known_leaks.hcl too: the ways
+// secrets still surface unmasked (values derived from secrets, a token
+// cut by the 64 KiB tail of a command's output). Off by default until
+// they are fixed.
+var secretsKnownLeaks = flag.Bool("secrets-known-leaks", false, "TestSecretsLab: also run the known leaks (testdata/secrets_known_leaks.hcl); fails until they are fixed")
 
 // The safety issue's proof that every secret is masked wherever it could
 // surface, on the whole lab farm: osrun runs testdata/secrets_lab.hcl (the
@@ -94,15 +94,15 @@ func TestSecretsLab(t *testing.T) {
 	creds, padded := `{"user": "osadmin", "token": "`+field+`"}`, "  "+trimmed+"\n"
 	secrets := labSecrets(t, f.Dir())
 	secrets = append(secrets,
-		namedSecret{`env("OSRUN_LAB_TOKEN")`, token},
-		namedSecret{`env("OSRUN_LAB_WORD")`, word},
-		namedSecret{`env("OSRUN_LAB_ADMIN_PASSWORD")`, admin},
-		namedSecret{`env("OSRUN_LAB_WRONG_PASSWORD")`, wrongPassword},
-		namedSecret{`env("OSRUN_LAB_BECOME_PASSWORD")`, becomePassword},
-		namedSecret{`env("OSRUN_LAB_CREDS")`, creds},
-		namedSecret{`jsondecode(env("OSRUN_LAB_CREDS")).token`, field},
-		namedSecret{`env("OSRUN_LAB_PADDED")`, padded},
-		namedSecret{`trimspace(env("OSRUN_LAB_PADDED"))`, trimmed},
+		namedSecret{`env("OSRUN_LAB_TOKEN")`, token, false},
+		namedSecret{`env("OSRUN_LAB_WORD")`, word, false},
+		namedSecret{`env("OSRUN_LAB_ADMIN_PASSWORD")`, admin, false},
+		namedSecret{`env("OSRUN_LAB_WRONG_PASSWORD")`, wrongPassword, false},
+		namedSecret{`env("OSRUN_LAB_BECOME_PASSWORD")`, becomePassword, false},
+		namedSecret{`env("OSRUN_LAB_CREDS")`, creds, true},
+		namedSecret{`jsondecode(env("OSRUN_LAB_CREDS")).token`, field, false},
+		namedSecret{`env("OSRUN_LAB_PADDED")`, padded, false},
+		namedSecret{`trimspace(env("OSRUN_LAB_PADDED"))`, trimmed, false},
 	)
 	// GORACE: a race-enabled osrun need not wait a second before exiting.
 	env := append(os.Environ(), "NO_COLOR=1", "GORACE=atexit_sleep_ms=0",
@@ -194,17 +194,22 @@ func TestSecretsLab(t *testing.T) {
 	osrun("9-apply-lab", ExitOK, slices.Concat([]string{"apply", "--lab", "--lab-dir", labDir, "--lab-zones", "1", "--lab-frontends", "2",
 		"--state-dir", filepath.Join(state, "lab")}, reports("9"), []string{playbook})...)
 	secrets = append(secrets, labSecrets(t, labDir)...)
-	if *secretsDerived {
-		derived, err := filepath.Abs("testdata/secrets_derived.hcl")
+	if *secretsKnownLeaks {
+		leaky, err := filepath.Abs("testdata/secrets_known_leaks.hcl")
 		if err != nil {
 			t.Fatal(err)
 		}
-		echoed := osrun("10-apply-derived", ExitOK, slices.Concat([]string{"apply", "-i", f.Inventory(), "--state-dir", filepath.Join(state, "derived")}, reports("10"), []string{derived})...)
+		// The chatty command's output is the token's line and pad bytes:
+		// 1 byte more than 64 KiB, so the tail kept starts at the token's
+		// second character.
+		pad := strconv.Itoa(64<<10 - len(token+"\n") + 1)
+		echoed := osrun("10-apply-known-leaks", ExitOK, slices.Concat([]string{"apply", "-i", f.Inventory(), "--var", "pad=" + pad,
+			"--state-dir", filepath.Join(state, "known-leaks")}, reports("10"), []string{leaky})...)
 		if n := bytes.Count(echoed, []byte("field="+secret.Redacted+" trimmed="+secret.Redacted)); n < len(f.Frontends()) {
 			t.Errorf("the derived values do not show masked for every host (%d times):\n%s", n, echoed)
 		}
 	} else {
-		t.Log("values derived from secrets not checked (a known leak): -secrets-derived checks them")
+		t.Log("the known leaks were not run: -secrets-known-leaks runs them")
 	}
 	if v := f.Verdict(); !v.OK() {
 		t.Errorf("the lab saw downtime:\n%s", v)
@@ -226,7 +231,7 @@ func TestSecretsLab(t *testing.T) {
 	if !bytes.Contains(resumed, []byte("token "+secret.Redacted+", admin password "+secret.Redacted)) {
 		t.Errorf("the J2EE installer's log, which quotes the secrets, does not show in the resumed run's text masked:\n%s", resumed)
 	}
-	if !bytes.Contains(screen, []byte("\x1b[K")) || !bytes.Contains(screen, []byte("RECAP (success)")) || !bytes.Contains(screen, []byte(secret.Redacted)) {
+	if !bytes.Contains(screen, []byte("\x1b[K")) || !bytes.Contains(screen, []byte("RECAP (success)")) {
 		t.Errorf("the last resume drew no live view on its terminal:\n%q", screen)
 	}
 	for _, name := range []string{"4-apply-json", "6-apply-resume"} {
@@ -264,8 +269,17 @@ func TestSecretsLab(t *testing.T) {
 	t.Logf("searched %d bytes osrun wrote for %d secrets in %d forms; %s in all", written, len(secrets), len(needles), time.Since(begin).Round(time.Millisecond))
 }
 
-// namedSecret is one secret value and where it came from.
-type namedSecret struct{ name, value string }
+// namedSecret is one secret value and where it came from. wholeOnly
+// marks secrets with parts that are not secret (a key file's header and
+// public half, a JSON document's keys): they are searched for whole only.
+type namedSecret struct {
+	name, value string
+	wholeOnly   bool
+}
+
+// partLen is the length of the parts of secrets searched for: long enough
+// that random text does not match one by chance.
+const partLen = 16
 
 func randomText(t *testing.T) string {
 	b := make([]byte, 12)
@@ -290,7 +304,7 @@ func labSecrets(t *testing.T, dir string) []namedSecret {
 		if err != nil {
 			t.Fatal(err)
 		}
-		out = append(out, namedSecret{"secrets/" + filepath.Base(p), string(b)})
+		out = append(out, namedSecret{"secrets/" + filepath.Base(p), string(b), false})
 	}
 	keyPEM, err := os.ReadFile(filepath.Join(dir, "keys", "id_ed25519"))
 	if err != nil {
@@ -303,7 +317,7 @@ func labSecrets(t *testing.T, dir string) []namedSecret {
 	body := strings.Fields(string(keyPEM))
 	for i, line := range body {
 		if len(line) >= 40 { // the base64 lines, not the armour
-			out = append(out, namedSecret{fmt.Sprintf("keys/id_ed25519 line %d", i), line})
+			out = append(out, namedSecret{fmt.Sprintf("keys/id_ed25519 line %d", i), line, true})
 		}
 	}
 	key, err := gossh.ParseRawPrivateKey(keyPEM)
@@ -314,7 +328,7 @@ func labSecrets(t *testing.T, dir string) []namedSecret {
 	if !ok {
 		t.Fatalf("keys/id_ed25519 is a %T, want an ed25519 key", key)
 	}
-	out = append(out, namedSecret{"keys/id_ed25519 seed", string(priv.Seed())})
+	out = append(out, namedSecret{"keys/id_ed25519 seed", string(priv.Seed()), false})
 	return out
 }
 
@@ -385,8 +399,8 @@ func wrongCredentials(t *testing.T, f *farm.Farm) string {
 
 // needle is one form a secret could take in osrun's output.
 type needle struct {
-	what string // "<secret> as <encoding>"
-	b    []byte
+	secret, form string // the secret's name; "raw", "base64 at offset 1"…
+	b            []byte
 }
 
 // secretNeedles returns every form of every secret to search for.
@@ -398,12 +412,18 @@ func secretNeedles(secrets []namedSecret) []needle {
 			return
 		}
 		seen[string(b)] = true
-		out = append(out, needle{s.name + " as " + enc, b})
+		out = append(out, needle{s.name, enc, b})
 	}
 	for _, s := range secrets {
 		raw := []byte(s.value)
 		wide := utf16LE(s.value)
 		add(s, "raw", raw)
+		if !s.wholeOnly {
+			// Part of a secret, as a cut would leave it.
+			for i := 0; i+partLen < len(raw); i++ {
+				add(s, fmt.Sprintf("part [%d:%d]", i, i+partLen), raw[i:i+partLen])
+			}
+		}
 		if js, err := json.Marshal(s.value); err == nil {
 			add(s, "JSON", js[1:len(js)-1])
 		}
@@ -452,7 +472,7 @@ func base64Core(e *base64.Encoding, b []byte, k int) []byte {
 
 type leak struct {
 	offset int
-	what   string
+	needle needle
 }
 
 // findLeaks returns where any needle occurs in b.
@@ -464,30 +484,43 @@ func findLeaks(b []byte, needles []needle) []leak {
 			if i < 0 {
 				break
 			}
-			out = append(out, leak{at + i, n.what})
+			out = append(out, leak{at + i, n})
 			at += i + 1
 		}
 	}
 	return out
 }
 
-// reportLeaks fails the test with the leaks found in one file: for each
-// secret and form, every offset and the text around the first.
+// reportLeaks fails the test with the leaks found in one file, once per
+// secret: the forms it was found in, their offsets, the text around the
+// first.
 func reportLeaks(t *testing.T, path string, b []byte, leaks []leak) {
 	t.Helper()
 	var order []string
-	at := map[string][]int{}
+	found := map[string][]leak{}
 	for _, l := range leaks {
-		if at[l.what] == nil {
-			order = append(order, l.what)
+		if found[l.needle.secret] == nil {
+			order = append(order, l.needle.secret)
 		}
-		at[l.what] = append(at[l.what], l.offset)
+		found[l.needle.secret] = append(found[l.needle.secret], l)
 	}
-	for _, what := range order {
-		offsets := at[what]
+	for _, name := range order {
+		var forms []string
+		var offsets []int // of the first form found
+		for _, l := range found[name] {
+			if !slices.Contains(forms, l.needle.form) {
+				forms = append(forms, l.needle.form)
+			}
+			if l.needle.form == forms[0] {
+				offsets = append(offsets, l.offset)
+			}
+		}
+		if len(forms) > 3 {
+			forms = append(forms[:3], fmt.Sprintf("%d more", len(forms)-3))
+		}
 		first := offsets[0]
-		context := b[max(0, first-60):min(len(b), first+60)]
-		t.Errorf("leak: %s: %s at byte offset(s) %v, first in: %q", path, what, offsets, context)
+		t.Errorf("leak: %s: %s as %s; as %s at byte offsets %v, the first in %q",
+			path, name, strings.Join(forms, ", "), forms[0], offsets, b[max(0, first-40):min(len(b), first+80)])
 	}
 }
 
@@ -509,6 +542,9 @@ func checkSearch(t *testing.T, needles []needle, secrets []namedSecret) {
 				"UTF-16LE":         string(wide),
 				"hex":              "0x" + hex.EncodeToString([]byte(pad+s.value)),
 				"UTF-16LE hex ...": hex.EncodeToString(wide),
+			}
+			if !s.wholeOnly && len(s.value) > partLen+k {
+				planted["cut"] = "…" + s.value[k+1:] + "\n"
 			}
 			for form, text := range planted {
 				if len(findLeaks([]byte(text), needles)) == 0 {
