@@ -89,6 +89,9 @@ func TestResumeRereadsLiveState(t *testing.T) {
 		// record keeps the first run's steps it returns true for.
 		record func(wave, host string) bool
 		drift  map[string]string // world changes since the first run ("" deletes)
+		// undone marks every recorded step as one the first run's
+		// on_failure waves may have undone.
+		undone bool
 		check  bool
 		// calls are the module calls of the resumed run by host/task, for
 		// every web host unless the key names one.
@@ -200,6 +203,31 @@ func TestResumeRereadsLiveState(t *testing.T) {
 			outcome: OutcomeSuccess,
 		},
 		{
+			// The first run finished the upgrade, then failed later and its
+			// restore ran: the drain was undone by the run's own "back in
+			// rotation", which is what is re-read. Draining again would take
+			// upgraded, serving front-ends out of rotation.
+			name:   "after a restore, a drain a later finished step undid is not redone",
+			record: func(string, string) bool { return true },
+			undone: true,
+			drift:  map[string]string{"fe02/rot": "state=out;"},
+			calls: map[string][]string{
+				"out": nil, "disable": {"check"}, "install": {"check"}, "health": {"check"},
+				"in": {"check"}, "fe02/in": {"check", "apply"}, "after": {"check"},
+			},
+			outcome: OutcomeSuccess,
+			events: func(t *testing.T, evs events) {
+				for _, h := range web {
+					if end := hostEnd(t, evs, h, "probe.out"); end.ResumedFrom != "first" || end.Status != StatusChanged {
+						t.Errorf("%s probe.out %+v, want the record replayed", h, end)
+					}
+				}
+				if end := hostEnd(t, evs, "fe02", "probe.in"); end.Status != StatusChanged || !strings.Contains(end.Msg, "live state differs") {
+					t.Errorf("fe02 probe.in %+v, want put back in rotation, and why", end)
+				}
+			},
+		},
+		{
 			name:   "check mode only predicts",
 			record: without("in"),
 			drift:  map[string]string{"fe02/rot": "state=in;"},
@@ -219,6 +247,12 @@ func TestResumeRereadsLiveState(t *testing.T) {
 			first, _ := loadLive(t, fmt3(livePlaybook, ""))
 			_, evs := first.run(t, t.Context(), Options{RunID: "first"})
 			rec := recordOf(evs, "first", tt.record)
+			if tt.undone {
+				for k, p := range rec {
+					p.Undone = "run first's on_failure waves may have undone it"
+					rec[k] = p
+				}
+			}
 			world := worldOf(evs, tt.record)
 			for k, v := range tt.drift {
 				if v == "" {
@@ -274,7 +308,7 @@ func TestRereadChoosesLastOfEachKind(t *testing.T) {
 	if err := r.prepare(); err != nil {
 		t.Fatal(err)
 	}
-	got := r.toReread()
+	got, _ := r.toReread()
 	want := map[stepKey]bool{
 		{"in", "probe.in", "fe01"}: true,
 	}
@@ -473,7 +507,7 @@ wave "a" {
 		t.Fatal(err)
 	}
 	want := map[stepKey]bool{{"a", "probe.install", "fe01"}: true}
-	if got := r.toReread(); !maps.Equal(got, want) {
+	if got, _ := r.toReread(); !maps.Equal(got, want) {
 		t.Errorf("re-read %v, want %v", got, want)
 	}
 }

@@ -34,6 +34,10 @@ type PriorStep struct {
 	Output json.RawMessage
 	// RunID is the run that did the step.
 	RunID string
+	// Undone, for a finished step, says why it may no longer hold: an
+	// earlier run's on_failure waves ran after it and may have undone it
+	// (put a drained front-end back in rotation). "" when nothing did.
+	Undone string
 }
 
 // Done reports a step that finished in a way a resume can trust.
@@ -103,11 +107,17 @@ const (
 // arguments do not evaluate) ends the search for the steps before it on
 // that host: they are trusted, as they would be without a re-read,
 // rather than re-applied on a guess.
-func (r *run) toReread() map[stepKey]bool {
+//
+// superseded are the other finished steps that changed a rotation, a
+// deployment or a version: a later finished step of the same kind on the
+// same host decides that state now, so even a restore since cannot make
+// them worth redoing (redoing "drain" after "back in rotation" would take
+// an upgraded, serving front-end out again).
+func (r *run) toReread() (live, superseded map[stepKey]bool) {
 	if r.opts.Resume == nil {
-		return nil
+		return nil, nil
 	}
-	out := map[stepKey]bool{}
+	out, superseded := map[stepKey]bool{}, map[stepKey]bool{}
 	for _, hs := range r.order {
 		results := map[string]cty.Value{}
 		var last [kinds]stepKey // the zero key for none
@@ -134,6 +144,9 @@ func (r *run) toReread() map[stepKey]bool {
 							"wave", w.Name, "task", t.Key(), "err", err)
 						last = [kinds]stepKey{}
 					}
+					if eff.Rotation != "" || eff.Deployment != "" || eff.Upgrades {
+						superseded[k] = true
+					}
 					if eff.Rotation != "" {
 						last[kindRotation] = k
 					}
@@ -152,10 +165,11 @@ func (r *run) toReread() map[stepKey]bool {
 				continue
 			}
 			out[k] = true
+			delete(superseded, k)
 			hs.log.Debug("resume: the live state of a finished step will be re-read", "wave", k.wave, "task", k.task)
 		}
 	}
-	return out
+	return out, superseded
 }
 
 // effectOf is what t does to the host, by its module's declared Effects

@@ -37,7 +37,7 @@ func Run(ctx context.Context, pb *playbook.Playbook, inv *inventory.Inventory, o
 	if err := r.prepare(); err != nil {
 		return nil, err
 	}
-	r.live = r.toReread()
+	r.live, r.superseded = r.toReread()
 	return r.run(ctx), nil
 }
 
@@ -54,6 +54,10 @@ type run struct {
 	// live are the finished steps whose live state a resume re-reads
 	// (see toReread); read-only once the run starts.
 	live map[stepKey]bool
+	// superseded are finished steps whose effect a later finished step
+	// of the same kind decides (see toReread): replayed even after a
+	// restore.
+	superseded map[stepKey]bool
 
 	emitMu sync.Mutex
 	ended  bool // RunEnd sent: late progress lines are dropped
@@ -382,8 +386,13 @@ func (r *run) hostTask(ctx context.Context, base Event, t *playbook.Task, hs *ho
 		prior, known = r.opts.Resume.Prior(base.Wave, t.Key(), hs.host.Name)
 	}
 	log := hs.log.With("task", t.Key())
-	reread := known && prior.Done() && r.live[stepKey{base.Wave, t.Key(), hs.host.Name}]
-	if known && prior.Done() && !reread {
+	k := stepKey{base.Wave, t.Key(), hs.host.Name}
+	reread := known && prior.Done() && r.live[k]
+	// A finished step a restore may have undone is re-checked like one in
+	// doubt, unless its live state is re-read anyway or a later finished
+	// step decides it.
+	undone := known && prior.Done() && prior.Undone != "" && prior.Status != StatusSkipped && !reread && !r.superseded[k]
+	if known && prior.Done() && !reread && !undone {
 		return r.resumed(base, t, hs, prior, log)
 	}
 
@@ -395,6 +404,8 @@ func (r *run) hostTask(ctx context.Context, base Event, t *playbook.Task, hs *ho
 	switch {
 	case reread:
 		how.done = &prior
+	case undone:
+		how.doubt = prior.Undone
 	case known && prior.InDoubt():
 		how.doubt = prior.Msg
 		if how.doubt == "" {

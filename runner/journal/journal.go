@@ -298,14 +298,14 @@ func ReadChain(path string) (*State, error) {
 // Prior tells a resuming runner what this run, or a run it resumed (see
 // ReadChain), recorded about a step. It makes State a runner.Resume.
 //
-// Once a run's on_failure waves started, nothing it or an earlier run
-// finished is trusted: the restore may have undone it (put a drained
-// front-end back in rotation), so such a step is reported in doubt, to be
-// re-checked against the live farm.
+// Once a run's on_failure waves started, a step it or an earlier run
+// finished may have been undone by the restore (a drained front-end put
+// back in rotation): such a step says so in Undone, and the runner checks
+// it against the live farm rather than trusting the record.
 func (st *State) Prior(wave, task, host string) (runner.PriorStep, bool) {
 	p, ok := st.prior(wave, task, host)
-	if ok && st.Restored && p.Done() {
-		p = runner.PriorStep{RunID: p.RunID, Msg: "run " + st.RunID + "'s on_failure waves may have undone it"}
+	if ok && st.Restored && p.Done() && p.Undone == "" {
+		p.Undone = "run " + st.RunID + "'s on_failure waves may have undone it"
 	}
 	return p, ok
 }
