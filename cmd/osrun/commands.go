@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -28,6 +29,7 @@ import (
 	"github.com/osrun/osrun/runner"
 	"github.com/osrun/osrun/runner/journal"
 	"github.com/osrun/osrun/runner/preflight"
+	"github.com/osrun/osrun/transports/ssh"
 )
 
 // registry is the module registry for commands that run nothing; apply
@@ -359,7 +361,45 @@ func reportFarmState(c *cli.Context, l *loaded, sc http.RoundTripper) {
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", h.Name, dash(h.Split), version, lb, dash(h.Deployment))
 	}
 	tw.Flush()
-	fmt.Fprintf(w, "to continue once the cause is fixed: osrun apply --resume %s   (osrun status shows the next step)\n", strings.Join(c.Args().Slice(), " "))
+	fmt.Fprintf(w, "to continue once the cause is fixed: %s   (osrun status shows the next step)\n", resumeCommand(c))
+}
+
+// resumeCommand is the command line that resumes this run: the same
+// inventory, variables, limit, state directory and poll interval, and the
+// same playbook. A run of the lab (--lab) is not resumable (its farm ends
+// with it), so the lab flags are left out.
+func resumeCommand(c *cli.Context) string {
+	words := []string{"osrun", "apply", "--resume"}
+	add := func(name string, values ...string) {
+		for _, v := range values {
+			words = append(words, "--"+name, shellWord(v))
+		}
+	}
+	for _, name := range []string{"inventory", "state-dir"} {
+		if c.IsSet(name) {
+			add(name, c.String(name))
+		}
+	}
+	for _, name := range []string{"var-file", "var", "limit"} {
+		add(name, c.StringSlice(name)...)
+	}
+	if c.IsSet("poll-interval") {
+		add("poll-interval", c.Duration("poll-interval").String())
+	}
+	for _, a := range c.Args().Slice() {
+		words = append(words, shellWord(a))
+	}
+	return strings.Join(words, " ")
+}
+
+var plainWord = regexp.MustCompile(`^[A-Za-z0-9_./=:,@%+-]+$`)
+
+// shellWord quotes s for a POSIX shell when it needs quoting.
+func shellWord(s string) string {
+	if plainWord.MatchString(s) {
+		return s
+	}
+	return ssh.Quote(s)
 }
 
 // runPreflight proves the farm ready before the first change: every host
