@@ -22,9 +22,7 @@ import (
 // expanded to the home directory. The rest are go-cty's standard library
 // under the names Terraform users know.
 func Functions(baseDir string) map[string]function.Function {
-	return map[string]function.Function{
-		"env":  envFunc(),
-		"file": fileFunc(baseDir),
+	fns := map[string]function.Function{
 
 		// numbers
 		"abs":      stdlib.AbsoluteFunc,
@@ -99,6 +97,41 @@ func Functions(baseDir string) map[string]function.Function {
 		"toset":    stdlib.MakeToFunc(cty.Set(cty.DynamicPseudoType)),
 		"tostring": stdlib.MakeToFunc(cty.String),
 	}
+	for name, f := range fns {
+		fns[name] = rememberingSecrets(f)
+	}
+	fns["env"] = envFunc()
+	fns["file"] = fileFunc(baseDir)
+	return fns
+}
+
+// rememberingSecrets wraps f so that a result derived from a secret is
+// remembered by the scrubber as a secret of its own (secret.RememberMarked).
+// The wrapper takes its arguments marked, so it can see that the result
+// is; f itself strips and re-applies the marks as before.
+func rememberingSecrets(f function.Function) function.Function {
+	params := f.Params()
+	for i := range params {
+		params[i].AllowMarked = true
+	}
+	spec := &function.Spec{
+		Description: f.Description(),
+		Params:      params,
+		Type:        f.ReturnTypeForValues,
+		Impl: func(args []cty.Value, _ cty.Type) (cty.Value, error) {
+			v, err := f.Call(args)
+			if err == nil {
+				secret.RememberMarked(v)
+			}
+			return v, err
+		},
+	}
+	if vp := f.VarParam(); vp != nil {
+		p := *vp
+		p.AllowMarked = true
+		spec.VarParam = &p
+	}
+	return function.New(spec)
 }
 
 func envFunc() function.Function {

@@ -40,3 +40,20 @@ func FromCty(v cty.Value) (s Value, ok bool) {
 	}
 	return New(raw.AsString(), source), true
 }
+
+// RememberMarked lets Scrub mask every string inside v when v carries the
+// secret mark: a value derived from a secret (a field of a JSON document
+// read with env(), a trimmed file()) is as secret as its source, but the
+// characters a host echoes back are the derived ones, not the source's.
+func RememberMarked(v cty.Value) {
+	if v == cty.NilVal || !IsMarked(v) {
+		return
+	}
+	raw, _ := v.UnmarkDeep()
+	cty.Walk(raw, func(_ cty.Path, leaf cty.Value) (bool, error) {
+		if leaf.IsKnown() && !leaf.IsNull() && leaf.Type() == cty.String {
+			remember(leaf.AsString())
+		}
+		return true, nil
+	})
+}
