@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+
+	"github.com/osrun/osrun/inventory/secret"
 )
 
 // Cmd is one command to run on a host. Command is a shell command line for
@@ -68,8 +70,5 @@ var ErrConnectionLost = errors.New("connection lost before the command reported 
 var ErrUnreachable = errors.New("host unreachable")
 
 func truncate(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	return s[:n] + "…"
+	return secret.Clip(s, n)
 }

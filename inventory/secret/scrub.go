@@ -4,6 +4,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"unicode/utf8"
 
 	"github.com/zclconf/go-cty/cty"
 )
@@ -64,4 +65,54 @@ func Scrub(s string) string {
 		return s
 	}
 	return r.Replace(s)
+}
+
+// Clip shortens s to at most n bytes (on a character boundary) followed by
+// "…". A secret the cut falls inside would no longer be a secret Scrub
+// recognises, so the beginning of one left at the end is masked as well.
+func Clip(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return maskCutEnd(s[:n]) + "…"
+}
+
+// MaskCutStart masks the beginning of s when it is the end of a secret:
+// what is left of it when s is the tail of a longer text (the last bytes of
+// a command's output) and the cut fell inside the secret.
+func MaskCutStart(s string) string {
+	k := longestPartial(func(v string, k int) bool { return strings.HasPrefix(s, v[len(v)-k:]) }, len(s))
+	if k == 0 {
+		return s
+	}
+	return Redacted + s[k:]
+}
+
+func maskCutEnd(s string) string {
+	k := longestPartial(func(v string, k int) bool { return strings.HasSuffix(s, v[:k]) }, len(s))
+	if k == 0 {
+		return s
+	}
+	return s[:len(s)-k] + Redacted
+}
+
+// longestPartial is the length of the longest part, shorter than the whole
+// and at least minScrubLen bytes, of any known secret that matches (the
+// secret and the part's length are given), or 0.
+func longestPartial(matches func(v string, k int) bool, most int) int {
+	known.RLock()
+	defer known.RUnlock()
+	best := 0
+	for v := range known.values {
+		for k := min(len(v)-1, most); k >= minScrubLen && k > best; k-- {
+			if matches(v, k) {
+				best = k
+				break
+			}
+		}
+	}
+	return best
 }

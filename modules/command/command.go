@@ -13,6 +13,7 @@ import (
 
 	"github.com/zclconf/go-cty/cty"
 
+	"github.com/osrun/osrun/inventory/secret"
 	"github.com/osrun/osrun/modules"
 	"github.com/osrun/osrun/transports"
 	"github.com/osrun/osrun/transports/ssh"
@@ -188,7 +189,8 @@ func (t *tailBuffer) Write(p []byte) (int, error) {
 
 func (t *tailBuffer) String() string {
 	if t.truncated {
-		return "…" + t.buf.String()
+		// The cut may have fallen inside a secret the command printed.
+		return "…" + secret.MaskCutStart(t.buf.String())
 	}
 	return t.buf.String()
 }

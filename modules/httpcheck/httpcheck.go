@@ -18,6 +18,7 @@ import (
 
 	"github.com/zclconf/go-cty/cty"
 
+	"github.com/osrun/osrun/inventory/secret"
 	"github.com/osrun/osrun/modules"
 )
 
@@ -304,8 +305,6 @@ func bodyExcerpt(b []byte) string {
 	if s == "" {
 		return "; empty body"
 	}
-	if len(s) > 300 {
-		s = s[:300] + "…"
-	}
+	s = secret.Clip(s, 300)
 	return "; body: " + s
 }

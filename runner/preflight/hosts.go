@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/osrun/osrun/inventory"
+	"github.com/osrun/osrun/inventory/secret"
 	"github.com/osrun/osrun/modules/hostscript"
 	"github.com/osrun/osrun/modules/installer"
 	"github.com/osrun/osrun/transports"
@@ -78,9 +79,5 @@ func dirHint(w installer.Where) string {
 }
 
 func truncate(s string, n int) string {
-	s = strings.TrimSpace(s)
-	if len(s) <= n {
-		return s
-	}
-	return s[:n] + "…"
+	return secret.Clip(strings.TrimSpace(s), n)
 }

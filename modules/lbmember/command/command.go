@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/osrun/osrun/inventory"
+	"github.com/osrun/osrun/inventory/secret"
 	"github.com/osrun/osrun/modules/lbmember/member"
 	"github.com/osrun/osrun/modules/lbmember/setting"
 )
@@ -253,9 +254,6 @@ func (d *Driver) Members(ctx context.Context) ([]member.Status, error) {
 }
 
 func clip(b []byte) string {
-	s := strings.TrimSpace(string(b))
-	if len(s) > 200 {
-		s = s[:200] + "…"
-	}
+	s := secret.Clip(strings.TrimSpace(string(b)), 200)
 	return s
 }

@@ -115,9 +115,7 @@ func statusError(status int, raw []byte) error {
 	if json.Unmarshal(raw, &e) == nil && e.Message != "" {
 		msg = e.Message
 	}
-	if len(msg) > 300 {
-		msg = msg[:300] + "…"
-	}
+	msg = secret.Clip(msg, 300)
 	switch {
 	case status == http.StatusUnauthorized:
 		return fmt.Errorf("%w: %s", errUnauthorized, msg)

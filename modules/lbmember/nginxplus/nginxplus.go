@@ -124,10 +124,7 @@ func statusError(status int, raw []byte) error {
 }
 
 func clip(b []byte) string {
-	s := strings.TrimSpace(string(b))
-	if len(s) > 200 {
-		s = s[:200] + "…"
-	}
+	s := secret.Clip(strings.TrimSpace(string(b)), 200)
 	return s
 }
 

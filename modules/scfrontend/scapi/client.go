@@ -17,6 +17,7 @@ import (
 	"strings"
 
 	"github.com/osrun/osrun/inventory"
+	"github.com/osrun/osrun/inventory/secret"
 )
 
 // Resolve returns the service_center endpoint for host: the one named by
@@ -296,9 +297,6 @@ func (c *Client) do(ctx context.Context, q Request, v vars) (any, error) {
 }
 
 func excerpt(b []byte) string {
-	s := strings.Join(strings.Fields(string(b)), " ")
-	if len(s) > 200 {
-		s = s[:200] + "…"
-	}
+	s := secret.Clip(strings.Join(strings.Fields(string(b)), " "), 200)
 	return s
 }
