@@ -260,7 +260,7 @@ func applyWith(c *cli.Context, opts builtin.Options) error {
 		sinks = append(sinks, jrnl)
 	}
 
-	log := slog.New(slog.NewTextHandler(c.App.ErrWriter, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	log := slog.New(slog.NewTextHandler(scrubWriter{c.App.ErrWriter}, &slog.HandlerOptions{Level: slog.LevelWarn, ReplaceAttr: scrubAttr}))
 	if view != nil {
 		view.Start()
 		defer watchTraffic(c, view)() // lab.go: the lab's request counters
@@ -529,6 +529,22 @@ func scrubValue(v any) any {
 // scrubWriter masks secrets in what is written through it. Each Write is
 // scrubbed on its own: use it for writers that get whole lines at a time.
 type scrubWriter struct{ w io.Writer }
+
+// scrubAttr masks secrets in a log line's values before the handler
+// quotes them: a secret with a quote or a backslash in it would no longer
+// read as itself once escaped, and scrubWriter would miss it.
+func scrubAttr(_ []string, a slog.Attr) slog.Attr {
+	switch v := a.Value.Resolve(); {
+	case v.Kind() == slog.KindString:
+		return slog.String(a.Key, secret.Scrub(v.String()))
+	case v.Kind() == slog.KindAny:
+		if err, ok := v.Any().(error); ok {
+			return slog.String(a.Key, secret.Scrub(err.Error()))
+		}
+		return slog.String(a.Key, secret.Scrub(fmt.Sprint(v.Any())))
+	}
+	return a
+}
 
 func (s scrubWriter) Write(p []byte) (int, error) {
 	if _, err := io.WriteString(s.w, secret.Scrub(string(p))); err != nil {
