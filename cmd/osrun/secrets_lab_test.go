@@ -8,7 +8,6 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"encoding/pem"
-	"flag"
 	"fmt"
 	"html"
 	"io"
@@ -31,12 +30,6 @@ import (
 	"github.com/osrun/osrun/lab/farm"
 	"github.com/osrun/osrun/runner"
 )
-
-// secretsKnownLeaks runs testdata/secrets_known_leaks.hcl too: the ways
-// secrets still surface unmasked (values derived from secrets, a token
-// cut by the 64 KiB tail of a command's output). Off by default until
-// they are fixed.
-var secretsKnownLeaks = flag.Bool("secrets-known-leaks", false, "TestSecretsLab: also run the known leaks (testdata/secrets_known_leaks.hcl); fails until they are fixed")
 
 // The safety issue's proof that every secret is masked wherever it could
 // surface, on the whole lab farm: osrun runs testdata/secrets_lab.hcl (the
@@ -195,8 +188,10 @@ func TestSecretsLab(t *testing.T) {
 	osrun("9-apply-lab", ExitOK, slices.Concat([]string{"apply", "--lab", "--lab-dir", labDir, "--lab-zones", "1", "--lab-frontends", "2",
 		"--state-dir", filepath.Join(state, "lab")}, reports("9"), []string{playbook})...)
 	secrets = append(secrets, labSecrets(t, labDir)...)
-	if *secretsKnownLeaks {
-		leaky, err := filepath.Abs("testdata/secrets_known_leaks.hcl")
+	// Secrets that surface only derived (a JSON field, a trimmed value) or
+	// in part (a command's output tail cut inside a token).
+	{
+		leaky, err := filepath.Abs("testdata/secrets_derived.hcl")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -204,13 +199,11 @@ func TestSecretsLab(t *testing.T) {
 		// 1 byte more than 64 KiB, so the tail kept starts at the token's
 		// second character.
 		pad := strconv.Itoa(64<<10 - len(token+"\n") + 1)
-		echoed := osrun("10-apply-known-leaks", ExitOK, slices.Concat([]string{"apply", "-i", f.Inventory(), "--var", "pad=" + pad,
-			"--state-dir", filepath.Join(state, "known-leaks")}, reports("10"), []string{leaky})...)
+		echoed := osrun("10-apply-derived", ExitOK, slices.Concat([]string{"apply", "-i", f.Inventory(), "--var", "pad=" + pad,
+			"--state-dir", filepath.Join(state, "derived")}, reports("10"), []string{leaky})...)
 		if n := bytes.Count(echoed, []byte("field="+secret.Redacted+" trimmed="+secret.Redacted)); n < len(f.Frontends()) {
 			t.Errorf("the derived values do not show masked for every host (%d times):\n%s", n, echoed)
 		}
-	} else {
-		t.Log("the known leaks were not run: -secrets-known-leaks runs them")
 	}
 	if v := f.Verdict(); !v.OK() {
 		t.Errorf("the lab saw downtime:\n%s", v)
