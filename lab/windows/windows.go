@@ -6,12 +6,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"log"
 	"net"
-	"net/http"
-	"net/http/httputil"
-	"net/url"
 	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -82,7 +79,7 @@ type Host struct {
 	cfg   Config
 	srv   *winrmtest.Server
 	fs    *winrmtest.Host
-	front *http.Server // the TLS face on Config.Addr, if any
+	front *front // the TLS face on Config.Addr, if any
 	port  int
 
 	mu          sync.Mutex
@@ -146,24 +143,90 @@ func Start(cfg Config) (*Host, error) {
 	return h, nil
 }
 
-// serveFront terminates TLS on Config.Addr and passes the WS-Management
-// requests on to winrmtest over loopback HTTP.
+// serveFront terminates TLS on Config.Addr and passes each connection on
+// to winrmtest over a loopback connection of its own. One back-end
+// connection per client connection, as a real endpoint has: NTLM
+// authenticates a connection, so a pool shared between clients (an HTTP
+// reverse proxy's) would let a client with a wrong password ride on
+// another's login.
 func (h *Host) serveFront() error {
 	ln, err := net.Listen("tcp", h.cfg.Addr)
 	if err != nil {
 		return err
 	}
-	target, err := url.Parse(fmt.Sprintf("http://%s:%d", h.srv.Host, h.srv.Port))
-	if err != nil {
-		ln.Close()
-		return err
-	}
-	proxy := httputil.NewSingleHostReverseProxy(target)
-	proxy.ErrorLog = log.New(io.Discard, "", 0)
-	h.front = &http.Server{Handler: proxy, TLSConfig: h.cfg.TLS, ReadHeaderTimeout: 10 * time.Second, ErrorLog: log.New(io.Discard, "", 0)}
+	h.front = &front{ln: ln, backend: net.JoinHostPort(h.srv.Host, strconv.Itoa(h.srv.Port)), conns: map[net.Conn]bool{}}
 	h.port = ln.Addr().(*net.TCPAddr).Port
-	go h.front.Serve(tls.NewListener(ln, h.cfg.TLS))
+	go h.front.serve(tls.NewListener(ln, h.cfg.TLS))
 	return nil
+}
+
+// front relays TLS-terminated connections to the plain HTTP back end.
+type front struct {
+	ln      net.Listener
+	backend string
+	mu      sync.Mutex
+	conns   map[net.Conn]bool
+	closed  bool
+}
+
+func (f *front) serve(ln net.Listener) {
+	for {
+		c, err := ln.Accept()
+		if err != nil {
+			return
+		}
+		go f.relay(c)
+	}
+}
+
+// relay copies one client connection to a back-end connection of its own
+// and back, until either side closes.
+func (f *front) relay(c net.Conn) {
+	b, err := net.Dial("tcp", f.backend)
+	if err != nil {
+		c.Close()
+		return
+	}
+	if !f.track(c, b) {
+		return
+	}
+	done := make(chan struct{})
+	go func() {
+		io.Copy(b, c)
+		b.(*net.TCPConn).CloseWrite()
+		close(done)
+	}()
+	io.Copy(c, b)
+	c.Close()
+	<-done
+	b.Close()
+	f.mu.Lock()
+	delete(f.conns, c)
+	delete(f.conns, b)
+	f.mu.Unlock()
+}
+
+// track registers the pair for Close; false (both closed) when it ran.
+func (f *front) track(c, b net.Conn) bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.closed {
+		c.Close()
+		b.Close()
+		return false
+	}
+	f.conns[c], f.conns[b] = true, true
+	return true
+}
+
+func (f *front) close() {
+	f.ln.Close()
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.closed = true
+	for c := range f.conns {
+		c.Close()
+	}
 }
 
 // Name returns the front-end's name.
@@ -182,7 +245,7 @@ func (h *Host) CAPEM() []byte { return h.srv.CAPEM }
 // Close stops the endpoint, terminating running commands.
 func (h *Host) Close() {
 	if h.front != nil {
-		h.front.Close()
+		h.front.close()
 	}
 	h.srv.Close()
 }
