@@ -27,6 +27,15 @@ func remember(s string) {
 	if len(s) < minScrubLen {
 		return
 	}
+	// A host may print one line of a multi-line secret (a key file) on
+	// its own: each line is masked too.
+	if strings.Contains(s, "\n") {
+		for _, line := range strings.Split(s, "\n") {
+			if line = strings.TrimSpace(line); line != s {
+				remember(line)
+			}
+		}
+	}
 	known.Lock()
 	defer known.Unlock()
 	if known.values == nil {

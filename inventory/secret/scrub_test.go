@@ -11,7 +11,10 @@ func TestScrubMasksEverySecretRead(t *testing.T) {
 	MarkValue(cty.StringVal("sc-token-123"), `env("B")`)
 	MarkValue(cty.StringVal("sc-token-123-longer"), `file("t")`)
 	New("ab", `env("SHORT")`)
+	New("-----BEGIN KEY-----\nb3BlbnNzaC1rZXktdjEAAAAA\nQyNTUxOQAAACBnZm9v\n-----END KEY-----", `file("id")`)
 	tests := []struct{ in, want string }{
+		{"debug1: b3BlbnNzaC1rZXktdjEAAAAA", "debug1: " + Redacted},
+		{"whole: -----BEGIN KEY-----\nb3BlbnNzaC1rZXktdjEAAAAA\nQyNTUxOQAAACBnZm9v\n-----END KEY-----.", "whole: " + Redacted + "."},
 		{"login failed for winrm-Pa55word", "login failed for " + Redacted},
 		{"Authorization: Bearer sc-token-123-longer", "Authorization: Bearer " + Redacted},
 		{"token sc-token-123 and winrm-Pa55word", "token " + Redacted + " and " + Redacted},
