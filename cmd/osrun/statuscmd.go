@@ -20,7 +20,7 @@ func statusCommand() *cli.Command {
 		Name:      "status",
 		Usage:     "show the last run's recorded state: how far it got, failures, steps in doubt, the farm lock",
 		ArgsUsage: "[PLAYBOOK]",
-		Flags:     []cli.Flag{inventoryFlag, stateDirFlag},
+		Flags:     []cli.Flag{inventoryFlag, varFlag, varFileFlag, limitFlag, stateDirFlag},
 		Action: func(c *cli.Context) error {
 			invPath := c.String("inventory")
 			if invPath == "" && c.NArg() == 1 {
@@ -95,7 +95,8 @@ func printNext(c *cli.Context, st *journal.State) {
 		if len(next.InDoubt) > 0 {
 			fmt.Fprintf(c.App.Writer, "    re-checked first (started, never ended): %s\n", strings.Join(next.InDoubt, ", "))
 		}
-		fmt.Fprintf(c.App.Writer, "  to continue: osrun apply --resume %s\n", c.Args().First())
+		fmt.Fprintln(c.App.Writer, "    the live state of the last finished rotation, deployment and upgrade step on each host is re-read before it is trusted")
+		fmt.Fprintf(c.App.Writer, "  to continue: %s\n", resumeCommand(c))
 	}
 }
 
