@@ -32,7 +32,7 @@ import (
 )
 
 // The safety issue's proof that every secret is masked wherever it could
-// surface, on the whole lab farm: osrun runs testdata/secrets_lab.hcl (the
+// surface, on the whole lab farm: osrun runs secretsPlaybook (the
 // lab upgrade, plus a wave whose hosts echo a token back on stdout, on
 // stderr, in a failing command's message and in a shell's "not found"
 // error, and the controller's admin password) over WinRM and SSH, with
@@ -72,10 +72,7 @@ func TestSecretsLab(t *testing.T) {
 	if err := writeLabVars(vars, f.Vars()); err != nil {
 		t.Fatal(err)
 	}
-	playbook, err := filepath.Abs("testdata/secrets_lab.hcl")
-	if err != nil {
-		t.Fatal(err)
-	}
+	playbook := secretsPlaybook(t)
 
 	// The test's own secrets: the token every host echoes (with the
 	// characters JSON and HTML escape), the word a host is told to run,
@@ -581,4 +578,37 @@ func checkMasked(t *testing.T, events []byte, fes []*farm.Frontend) {
 			t.Errorf("%s: the echoes did not surface masked (stdout shown: %v, failed command: %v, unknown command: %v)", name, s.shown, s.failed, s.run)
 		}
 	}
+}
+
+// secretsPlaybook writes the shipped upgrade playbook with the secrets'
+// wave (testdata/secrets_echo_wave.hcl) before its first wave, the admin
+// password set on the controller's installer, and a short stable period
+// for the Deployment Service, and returns its path.
+func secretsPlaybook(t *testing.T) string {
+	t.Helper()
+	src, err := os.ReadFile("../../playbooks/upgrade.hcl")
+	if err != nil {
+		t.Fatal(err)
+	}
+	wave, err := os.ReadFile("testdata/secrets_echo_wave.hcl")
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := string(src)
+	for _, edit := range []struct{ anchor, with string }{
+		{"# Step 1. Set traffic", string(wave) + "\n# Step 1. Set traffic"},
+		{"  task \"installer\" \"updating\" {\n", "  task \"installer\" \"updating\" {\n" +
+			"    admin_password = contains(host.roles, \"controller\") && host.stack == \"dotnet\" ? env(\"OSRUN_LAB_ADMIN_PASSWORD\") : null\n"},
+		{"    wait_timeout = \"45m\"\n", "    wait_timeout = \"45m\"\n    stable       = \"500ms\" # the lab's deployments settle at once\n"},
+	} {
+		if strings.Count(text, edit.anchor) != 1 {
+			t.Fatalf("playbooks/upgrade.hcl no longer has exactly one %q to edit", edit.anchor)
+		}
+		text = strings.Replace(text, edit.anchor, edit.with, 1)
+	}
+	path := filepath.Join(t.TempDir(), "secrets_lab.hcl")
+	if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return path
 }
