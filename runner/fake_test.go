@@ -296,6 +296,13 @@ func load(t *testing.T, src string) *fixture {
 
 func loadWith(t *testing.T, invSrc, src string) *fixture {
 	t.Helper()
+	return loadProbe(t, invSrc, src, nil)
+}
+
+// loadProbe loads src over invSrc with the recorder's probe module, which
+// adapt (when not nil) may change first.
+func loadProbe(t *testing.T, invSrc, src string, adapt func(*modules.Definition)) *fixture {
+	t.Helper()
 	dir := t.TempDir()
 	parser := hclparse.NewParser()
 	invPath := filepath.Join(dir, "inventory.hcl")
@@ -311,7 +318,11 @@ func loadWith(t *testing.T, invSrc, src string) *fixture {
 		t.Fatal(diags.Error())
 	}
 	rec := newRecorder()
-	reg, err := modules.NewRegistry(rec.definition())
+	def := rec.definition()
+	if adapt != nil {
+		adapt(def)
+	}
+	reg, err := modules.NewRegistry(def)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -5,19 +5,15 @@ import (
 	"context"
 	"log/slog"
 	"maps"
-	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
 	"testing"
 
-	"github.com/hashicorp/hcl/v2/hclparse"
 	"github.com/zclconf/go-cty/cty"
 
 	"github.com/osrun/osrun/inventory"
 	"github.com/osrun/osrun/modules"
-	"github.com/osrun/osrun/runner/playbook"
 )
 
 // livePlaybook takes the web hosts out of rotation and their deployment
@@ -431,52 +427,26 @@ func (c *callLog) add(key, mode string) {
 // effects its arguments name, and whose calls are logged by its label.
 func loadLive(t *testing.T, src string) (*fixture, *callLog) {
 	t.Helper()
-	dir := t.TempDir()
-	parser := hclparse.NewParser()
-	invPath := filepath.Join(dir, "inventory.hcl")
-	pbPath := filepath.Join(dir, "playbook.hcl")
-	if err := os.WriteFile(invPath, []byte(testInventory), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(pbPath, []byte(src), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	inv, diags := inventory.Load(parser, invPath)
-	if diags.HasErrors() {
-		t.Fatal(diags.Error())
-	}
-	rec := newRecorder()
-	def := rec.definition()
-	def.Params = append(slices.Clone(def.Params),
-		modules.Param{Name: "rotation", Type: cty.String, Default: cty.StringVal("")},
-		modules.Param{Name: "deployment", Type: cty.String, Default: cty.StringVal("")},
-		modules.Param{Name: "label", Type: cty.String, Default: cty.StringVal("")})
-	newProbe := def.New
 	log := &callLog{}
-	def.New = func(args modules.Args) (modules.Action, error) {
-		a, err := newProbe(args)
-		return &labelled{Action: a, label: args.String("label"), log: log}, err
-	}
-	def.Effects = func(args modules.Args) modules.Effect {
-		return modules.Effect{
-			Rotation:   modules.Rotation(args.String("rotation")),
-			Deployment: modules.Deployment(args.String("deployment")),
-			Upgrades:   args.Bool("upgrades"),
+	f := loadProbe(t, testInventory, src, func(def *modules.Definition) {
+		def.Params = append(slices.Clone(def.Params),
+			modules.Param{Name: "rotation", Type: cty.String, Default: cty.StringVal("")},
+			modules.Param{Name: "deployment", Type: cty.String, Default: cty.StringVal("")},
+			modules.Param{Name: "label", Type: cty.String, Default: cty.StringVal("")})
+		newProbe := def.New
+		def.New = func(args modules.Args) (modules.Action, error) {
+			a, err := newProbe(args)
+			return &labelled{Action: a, label: args.String("label"), log: log}, err
 		}
-	}
-	reg, err := modules.NewRegistry(def)
-	if err != nil {
-		t.Fatal(err)
-	}
-	f, diags := playbook.Parse(parser, pbPath)
-	if diags.HasErrors() {
-		t.Fatal(diags.Error())
-	}
-	pb, diags := f.Decode(inv, reg, nil, nil)
-	if diags.HasErrors() {
-		t.Fatal(diags.Error())
-	}
-	return &fixture{pb: pb, inv: inv, rec: rec}, log
+		def.Effects = func(args modules.Args) modules.Effect {
+			return modules.Effect{
+				Rotation:   modules.Rotation(args.String("rotation")),
+				Deployment: modules.Deployment(args.String("deployment")),
+				Upgrades:   args.Bool("upgrades"),
+			}
+		}
+	})
+	return f, log
 }
 
 // TestRereadStopsAtUnknownEffect: a finished step whose effect cannot be

@@ -63,15 +63,7 @@ func TestCrashResume(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	f, err := farm.Start(t.Context(), farm.Config{Zones: 2, FrontendsPerZone: 3, MaxDuration: 5 * time.Minute, MaxRequests: 1 << 30})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { f.Close() })
-	vars := filepath.Join(f.Dir(), labVarsFile)
-	if err := writeLabVars(vars, f.Vars()); err != nil {
-		t.Fatal(err)
-	}
+	f, vars := startLabFarm(t, farm.Config{Zones: 2, FrontendsPerZone: 3, MaxDuration: 5 * time.Minute, MaxRequests: 1 << 30})
 	playbook, err := filepath.Abs("../../playbooks/upgrade.hcl")
 	if err != nil {
 		t.Fatal(err)
@@ -315,4 +307,20 @@ func describe(e runner.Event) string {
 		s += " (" + string(e.Status) + ")"
 	}
 	return s
+}
+
+// startLabFarm starts a lab farm for the test and writes the playbook's
+// variables for it; it returns the farm and the variables file.
+func startLabFarm(t *testing.T, cfg farm.Config) (*farm.Farm, string) {
+	t.Helper()
+	f, err := farm.Start(t.Context(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { f.Close() })
+	vars := filepath.Join(f.Dir(), labVarsFile)
+	if err := writeLabVars(vars, f.Vars()); err != nil {
+		t.Fatal(err)
+	}
+	return f, vars
 }

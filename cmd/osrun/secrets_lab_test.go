@@ -63,15 +63,7 @@ func TestSecretsLab(t *testing.T) {
 		t.Fatal(err)
 	}
 	begin := time.Now()
-	f, err := farm.Start(t.Context(), farm.Config{Zones: 1, FrontendsPerZone: 4, MaxDuration: 2 * time.Minute, MaxRequests: 1 << 30})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { f.Close() })
-	vars := filepath.Join(f.Dir(), labVarsFile)
-	if err := writeLabVars(vars, f.Vars()); err != nil {
-		t.Fatal(err)
-	}
+	f, vars := startLabFarm(t, farm.Config{Zones: 1, FrontendsPerZone: 4, MaxDuration: 2 * time.Minute, MaxRequests: 1 << 30})
 	playbook := secretsPlaybook(t)
 
 	// The test's own secrets: the token every host echoes (with the
