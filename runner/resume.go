@@ -10,6 +10,7 @@ import (
 	"github.com/zclconf/go-cty/cty"
 	ctyjson "github.com/zclconf/go-cty/cty/json"
 
+	"github.com/osrun/osrun/inventory"
 	"github.com/osrun/osrun/inventory/secret"
 	"github.com/osrun/osrun/modules"
 	"github.com/osrun/osrun/runner/playbook"
@@ -119,47 +120,28 @@ func (r *run) toReread() (live, superseded map[stepKey]bool) {
 	}
 	out, superseded := map[stepKey]bool{}, map[stepKey]bool{}
 	for _, hs := range r.order {
-		results := map[string]cty.Value{}
 		var last [kinds]stepKey // the zero key for none
-	walk:
-		for _, w := range r.pb.Waves {
-			if !slices.Contains(limited(w.Hosts, r.limit), hs.host) {
-				continue
+		finishedSteps(r.pb, r.inv, hs.host, r.limit, r.opts.Resume, func(f finished) {
+			k := stepKey{f.wave.Name, f.task.Key(), hs.host.Name}
+			if f.effectErr != nil {
+				hs.log.Warn("resume: the effect of a finished step cannot be told; it and the finished steps before it are trusted without re-reading the live state",
+					"wave", f.wave.Name, "task", f.task.Key(), "err", f.effectErr)
+				last = [kinds]stepKey{}
 			}
-			for _, t := range w.Tasks {
-				p, ok := r.opts.Resume.Prior(w.Name, t.Key(), hs.host.Name)
-				if !ok || !p.Done() {
-					continue
-				}
-				res, err := p.result()
-				if err != nil {
-					break walk // the replay fails the host here
-				}
-				k := stepKey{w.Name, t.Key(), hs.host.Name}
-				ran := p.Status != StatusSkipped && (t.CheckMode == nil || !*t.CheckMode)
-				if ran {
-					eff, err := effectOf(t, r.pb.EvalContext(r.inv, hs.host, results))
-					if err != nil {
-						hs.log.Warn("resume: the effect of a finished step cannot be told; it and the finished steps before it are trusted without re-reading the live state",
-							"wave", w.Name, "task", t.Key(), "err", err)
-						last = [kinds]stepKey{}
-					}
-					if eff.Rotation != "" || eff.Deployment != "" || eff.Upgrades {
-						superseded[k] = true
-					}
-					if eff.Rotation != "" {
-						last[kindRotation] = k
-					}
-					if eff.Deployment != "" {
-						last[kindDeployment] = k
-					}
-					if eff.Upgrades {
-						last[kindUpgrade] = k
-					}
-				}
-				results[t.Key()] = playbook.ResultValue(string(p.Status), res, nil)
+			eff := f.effect
+			if eff.Rotation != "" || eff.Deployment != "" || eff.Upgrades {
+				superseded[k] = true
 			}
-		}
+			if eff.Rotation != "" {
+				last[kindRotation] = k
+			}
+			if eff.Deployment != "" {
+				last[kindDeployment] = k
+			}
+			if eff.Upgrades {
+				last[kindUpgrade] = k
+			}
+		})
 		for _, k := range last {
 			if k == (stepKey{}) {
 				continue
@@ -170,6 +152,50 @@ func (r *run) toReread() (live, superseded map[stepKey]bool) {
 		}
 	}
 	return out, superseded
+}
+
+// finished is a step an earlier run finished and that did something: its
+// record, and its effect on the host.
+type finished struct {
+	wave   *playbook.Wave
+	task   *playbook.Task
+	prior  PriorStep
+	result modules.Result
+	// effect is the module's declared Effects on the step's arguments as
+	// they evaluate now; effectErr says why it cannot be told.
+	effect    modules.Effect
+	effectErr error
+}
+
+// finishedSteps calls visit, in run order, for each step the record says
+// ran on host (ok or changed: a skipped step did nothing, nor does a task
+// in check mode) in the main waves the limit leaves it in. The arguments
+// are evaluated with the recorded outputs of the steps before, as a resume
+// sees them. It stops at a step whose record cannot be read back: a resume
+// fails the host there.
+func finishedSteps(pb *playbook.Playbook, inv *inventory.Inventory, host *inventory.Host, limit map[*inventory.Host]bool, resume Resume, visit func(finished)) {
+	results := map[string]cty.Value{}
+	for _, w := range pb.Waves {
+		if !slices.Contains(limited(w.Hosts, limit), host) {
+			continue
+		}
+		for _, t := range w.Tasks {
+			p, ok := resume.Prior(w.Name, t.Key(), host.Name)
+			if !ok || !p.Done() {
+				continue
+			}
+			res, err := p.result()
+			if err != nil {
+				return
+			}
+			if p.Status != StatusSkipped && (t.CheckMode == nil || !*t.CheckMode) {
+				f := finished{wave: w, task: t, prior: p, result: res}
+				f.effect, f.effectErr = effectOf(t, pb.EvalContext(inv, host, results))
+				visit(f)
+			}
+			results[t.Key()] = playbook.ResultValue(string(p.Status), res, nil)
+		}
+	}
 }
 
 // effectOf is what t does to the host, by its module's declared Effects
