@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"strings"
+	"text/tabwriter"
 
 	"github.com/urfave/cli/v2"
 
@@ -60,44 +61,73 @@ func statusCommand() *cli.Command {
 				return &configError{msg: err.Error()}
 			}
 			printStatus(c.App.Writer, st)
-			if c.NArg() == 1 && !(st.Ended && st.Outcome == runner.StatusOK) {
-				printNext(c, st)
+			if c.NArg() == 1 {
+				printRecordedState(c, st, !(st.Ended && st.Outcome == runner.StatusOK))
 			}
 			return nil
 		},
 	}
 }
 
-// printNext says what `apply --resume` would do first, when the playbook
-// and its inventory still load.
-func printNext(c *cli.Context, st *journal.State) {
+// printRecordedState prints each host's last known state by the record and, when
+// the run did not finish (next), what `apply --resume` would do first,
+// when the playbook and its inventory still load.
+func printRecordedState(c *cli.Context, st *journal.State, next bool) {
 	reg, err := registry()
 	if err != nil {
 		return
 	}
 	l, err := newLoader(io.Discard).playbook(c, reg)
 	if err != nil {
-		fmt.Fprintln(c.App.Writer, "  next step: unknown (the playbook does not load now; osrun validate says why)")
+		fmt.Fprintln(c.App.Writer, "  hosts' state and next step: unknown (the playbook does not load now; osrun validate says why)")
 		return
 	}
 	chain, err := journal.ReadChain(st.Path)
 	if err != nil {
 		return
 	}
-	next, err := runner.Next(l.pb, l.inv, nil, chain)
+	limit := splitList(c.StringSlice("limit"))
+	if known, err := runner.KnownState(l.pb, l.inv, limit, chain); err == nil {
+		printKnown(c.App.Writer, known)
+	}
+	if !next {
+		return
+	}
+	step, err := runner.Next(l.pb, l.inv, limit, chain)
 	switch {
 	case err != nil:
 		fmt.Fprintf(c.App.Writer, "  next step: unknown: %v\n", err)
-	case next == nil:
+	case step == nil:
 		fmt.Fprintln(c.App.Writer, "  next step: none; every step of the playbook is recorded as done")
 	default:
-		fmt.Fprintf(c.App.Writer, "  next step: wave %s, batch %d, task %s on %s\n", next.Wave, next.Batch, next.Task, strings.Join(next.Hosts, ", "))
-		if len(next.InDoubt) > 0 {
-			fmt.Fprintf(c.App.Writer, "    re-checked first (started, never ended): %s\n", strings.Join(next.InDoubt, ", "))
+		fmt.Fprintf(c.App.Writer, "  next step: wave %s, batch %d, task %s on %s\n", step.Wave, step.Batch, step.Task, strings.Join(step.Hosts, ", "))
+		if len(step.InDoubt) > 0 {
+			fmt.Fprintf(c.App.Writer, "    re-checked first (started, never ended): %s\n", strings.Join(step.InDoubt, ", "))
 		}
 		fmt.Fprintln(c.App.Writer, "    the live state of the last finished rotation, deployment and upgrade step on each host is re-read before it is trusted")
 		fmt.Fprintf(c.App.Writer, "  to continue: %s\n", resumeCommand(c))
 	}
+}
+
+// printKnown prints each host's last known state by the record.
+func printKnown(w io.Writer, known []runner.HostKnown) {
+	fmt.Fprintln(w, "  last known state, by the steps recorded as finished (apply --resume re-reads the live state it relies on):")
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "    HOST\tROTATION\tDEPLOYMENT\tVERSION\tNOTE")
+	for _, k := range known {
+		var notes []string
+		if len(k.Failed) > 0 {
+			notes = append(notes, "failed: "+strings.Join(k.Failed, ", "))
+		}
+		if len(k.InDoubt) > 0 {
+			notes = append(notes, "in doubt: "+strings.Join(k.InDoubt, ", "))
+		}
+		if k.Undone {
+			notes = append(notes, "on_failure ran since")
+		}
+		fmt.Fprintf(tw, "    %s\t%s\t%s\t%s\t%s\n", k.Host, dash(string(k.Rotation)), dash(string(k.Deployment)), dash(k.Version), strings.Join(notes, "; "))
+	}
+	tw.Flush()
 }
 
 func printStatus(w io.Writer, st *journal.State) {
