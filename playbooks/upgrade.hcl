@@ -179,7 +179,8 @@ wave "loaded_into_rotation" {
 
 # If the run stops (a failed host stops it: the failure budget is 0 in every
 # wave) or is interrupted, put back into rotation the loaded front-ends that
-# were taken out for their upgrade but whose installer never started: they
+# were taken out (or were being taken out) for their upgrade but whose
+# installer never started: they
 # still run the version the farm ran before, as they did while serving.
 # Front-ends whose installer started or failed stay out of rotation, and
 # deployment stays as it is: re-enabling it on an old-version front-end after
@@ -190,7 +191,10 @@ on_failure "restore_loaded_rotation" {
   hosts       = group.loaded
 
   task "lb_member" "restore_loaded" {
-    when  = try(task.lb_member.loaded_out.status, "") == "changed" && try(task.installer.loaded.status, "") == ""
+    # Taken out by this run, or on the way out when it failed or was
+    # interrupted (it may be left drained); never "ok": that one was out of
+    # rotation before the run. A task that has not run reads as skipped.
+    when  = contains(["changed", "failed"], task.lb_member.loaded_out.status) && task.installer.loaded.status == "skipped"
     state = "enabled"
   }
 }

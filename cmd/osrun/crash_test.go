@@ -12,6 +12,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -323,4 +324,144 @@ func startLabFarm(t *testing.T, cfg farm.Config) (*farm.Farm, string) {
 		t.Fatal(err)
 	}
 	return f, vars
+}
+
+// A run interrupted (SIGINT) while the loaded front-ends leave rotation
+// starts nothing new and runs its on_failure wave, which puts back the
+// ones it took out; it is killed (SIGKILL) during that restore. The
+// resume must finish the upgrade from whatever the half-done restore left:
+// the journal's finished steps are no longer trusted blindly, each loaded
+// front-end is out of rotation again before its installer runs, every
+// installer runs once, and no request fails.
+func TestInterruptRestoreKillResume(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs the lab upgrade")
+	}
+	bin, err := exec.LookPath("osrun") // the test binary, as TestMain registers it
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, vars := startLabFarm(t, farm.Config{Zones: 1, FrontendsPerZone: 4, MaxDuration: 3 * time.Minute, MaxRequests: 1 << 30})
+	playbook, err := filepath.Abs("../../playbooks/upgrade.hcl")
+	if err != nil {
+		t.Fatal(err)
+	}
+	state := t.TempDir()
+	args := []string{"-i", f.Inventory(), "--var-file", vars, "--state-dir", state, "--poll-interval", labPoll.String(), playbook}
+
+	var out bytes.Buffer
+	cmd := exec.Command(bin, append([]string{"apply"}, args...)...)
+	cmd.Env = append(os.Environ(), "NO_COLOR=1")
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+	var journalFile *os.File
+	defer func() {
+		if journalFile != nil {
+			journalFile.Close()
+		}
+	}()
+	var rd *bufio.Reader
+	var partial []byte
+	interrupted, killed := false, false
+	var restored []string // the hosts the restore put back in rotation
+	deadline := time.After(2 * time.Minute)
+	tick := time.NewTicker(2 * time.Millisecond)
+	defer tick.Stop()
+	for !killed {
+		if journalFile == nil {
+			if journalFile = newJournal(t, filepath.Join(state, "runs"), nil); journalFile != nil {
+				rd = bufio.NewReader(journalFile)
+			}
+		}
+		for rd != nil && !killed {
+			line, err := rd.ReadBytes('\n')
+			partial = append(partial, line...)
+			if err != nil {
+				break
+			}
+			var e runner.Event
+			if json.Unmarshal(partial, &e) != nil {
+				t.Fatalf("journal line %q", partial)
+			}
+			partial = nil
+			switch {
+			case !interrupted && e.Kind == runner.HostTaskEnd && e.Wave == "loaded_out_of_rotation" && e.Status == runner.StatusChanged:
+				if err := cmd.Process.Signal(os.Interrupt); err != nil {
+					t.Fatal(err)
+				}
+				interrupted = true
+			case interrupted && e.OnFailure && e.Kind == runner.HostTaskEnd && e.Status == runner.StatusChanged:
+				restored = append(restored, e.Host)
+			case interrupted && e.OnFailure && e.Kind == runner.TaskEnd:
+				// The restore is done on every host; the run has yet to
+				// read the farm back and record its end.
+				if err := cmd.Process.Kill(); err != nil {
+					t.Fatal(err)
+				}
+				killed = true
+			}
+		}
+		if killed {
+			break
+		}
+		select {
+		case err := <-exited:
+			t.Fatalf("osrun ended before it was killed during its restore (interrupted: %v): %v\n%s", interrupted, err, out.String())
+		case <-deadline:
+			cmd.Process.Kill()
+			<-exited
+			t.Fatalf("still running after 2 minutes (interrupted: %v)\n%s", interrupted, out.String())
+		case <-tick.C:
+		}
+	}
+	<-exited
+	if !strings.Contains(out.String(), "ON FAILURE") {
+		t.Fatalf("the interrupted run did not start its on_failure wave:\n%s", out.String())
+	}
+
+	resume := exec.Command(bin, append([]string{"apply", "--resume", "--break-stale-lock"}, args...)...)
+	resume.Env = append(os.Environ(), "NO_COLOR=1")
+	resumed, err := resume.CombinedOutput()
+	if err != nil {
+		t.Fatalf("the resume: %v\nthe interrupted run:\n%s\nthe resume:\n%s", err, out.String(), resumed)
+	}
+	// What the restore put back in rotation, the resume takes out again
+	// before the installer runs there.
+	// (A host whose drain the interrupt cut short is drained anew; one
+	// the record says was drained is found back in rotation.)
+	t.Logf("the restore put back %v", restored)
+	if len(restored) == 0 {
+		t.Errorf("the interrupted run took loaded front-ends out of rotation and its restore put none back:\n%s", out.String())
+	}
+	wave := resumed
+	if i := bytes.Index(wave, []byte("loaded_out_of_rotation")); i >= 0 {
+		wave = wave[i:]
+	}
+	if i := bytes.Index(wave, []byte("upgrade_loaded")); i >= 0 {
+		wave = wave[:i]
+	}
+	for _, h := range restored {
+		if !regexp.MustCompile(`(?m)^ +` + h + ` +changed .*` + h + ` enabled -> disabled`).Match(wave) {
+			t.Errorf("the resume did not take %s out of rotation again before upgrading it", h)
+		}
+	}
+	v := f.Verdict()
+	if !v.OK() {
+		t.Errorf("the farm saw downtime:\n%s", v)
+	}
+	if ok, bad := v.Upgraded(f.Vars()["target_version"]); !ok {
+		t.Errorf("not as a clean run leaves them: %v\n%s", bad, v)
+	}
+	for _, fe := range f.Frontends() {
+		if n := fe.Installs(); n != 1 {
+			t.Errorf("%s: the installer started %d times, want once\n%s", fe.Name, n, fe.Trace())
+		}
+	}
+	if t.Failed() || testing.Verbose() {
+		t.Logf("the interrupted run:\n%s\nthe resume:\n%s", out.String(), resumed)
+	}
 }
