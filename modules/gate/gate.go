@@ -54,7 +54,7 @@ type Options struct {
 //
 // Build one per run: the definition remembers the gates approved so far.
 func Definition(opts Options) *modules.Definition {
-	var gate approval.Gate
+	var gate *asks
 	if opts.Gate != nil {
 		gate = newAsks(opts.Gate)
 	}
@@ -99,7 +99,7 @@ the run stops and the on_failure waves run.`,
 
 type action struct {
 	id, instructions string
-	gate             approval.Gate
+	gate             *asks
 }
 
 func (a *action) Check(ctx context.Context, env *modules.Env) (modules.Result, error) {
@@ -109,6 +109,12 @@ func (a *action) Check(ctx context.Context, env *modules.Env) (modules.Result, e
 func (a *action) Apply(ctx context.Context, env *modules.Env) (modules.Result, error) {
 	if a.gate == nil {
 		return modules.Result{}, fmt.Errorf("gate %s: no way to ask for approval in this run", a.id)
+	}
+	if err, ok := a.gate.answer(a.id); ok {
+		if err != nil {
+			return modules.Result{}, err
+		}
+		return modules.Result{Msg: fmt.Sprintf("gate %s approved earlier in this run", a.id)}, nil
 	}
 	start := time.Now()
 	if env.Progress != nil {
@@ -145,6 +151,14 @@ type ask struct {
 
 func newAsks(g approval.Gate) *asks {
 	return &asks{gate: g, answered: map[string]error{}, pending: map[string]*ask{}}
+}
+
+// answer is the answer already given for id in this run, if any.
+func (a *asks) answer(id string) (err error, ok bool) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	err, ok = a.answered[id]
+	return err, ok
 }
 
 func (a *asks) Wait(ctx context.Context, id, instructions string) error {

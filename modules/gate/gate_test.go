@@ -236,3 +236,39 @@ func TestWaitingHostKeepsItsOwnTime(t *testing.T) {
 		}
 	})
 }
+
+// A gate answered earlier in the run (an earlier batch) says so at once,
+// without a "waiting for approval" line and without asking again.
+func TestAnsweredGateSaysSo(t *testing.T) {
+	for _, tt := range []struct {
+		name    string
+		gate    approval.Gate
+		wantMsg string
+		wantErr error
+	}{
+		{"approved", approval.Preapproved{"upgrade_loaded"}, "gate upgrade_loaded approved earlier in this run", nil},
+		{"denied", &denyGate{}, "", approval.ErrDenied},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			def := Definition(Options{Gate: tt.gate})
+			args := modules.Args{"id": cty.StringVal("upgrade_loaded"), "instructions": cty.StringVal("look first")}
+			first, err := def.New(args)
+			if err != nil {
+				t.Fatal(err)
+			}
+			first.Apply(t.Context(), &modules.Env{})
+			second, err := def.New(args)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var progress []string
+			res, err := second.Apply(t.Context(), &modules.Env{Progress: func(s string) { progress = append(progress, s) }})
+			if !errors.Is(err, tt.wantErr) || res.Msg != tt.wantMsg || len(progress) != 0 {
+				t.Errorf("second batch: %q, %v, progress %q", res.Msg, err, progress)
+			}
+			if d, ok := tt.gate.(*denyGate); ok && len(d.asked) != 1 {
+				t.Errorf("asked %d times, want once", len(d.asked))
+			}
+		})
+	}
+}
