@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"slices"
 	"sort"
+	"strings"
 
 	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/ext/tryfunc"
@@ -325,7 +326,82 @@ func (d *decoder) checkRefs(expr hcl.Expression, s refScope) hcl.Diagnostics {
 	for _, tr := range expr.Variables() {
 		diags = append(diags, d.checkRef(tr, s)...)
 	}
-	return append(diags, d.checkFunctions(expr)...)
+	diags = append(diags, d.checkFunctions(expr)...)
+	return append(diags, checkStatusComparisons(expr)...)
+}
+
+// statuses are the values task.<module>.<name>.status takes.
+var statuses = []string{ResultOK, ResultChanged, ResultFailed, ResultSkipped}
+
+// checkStatusComparisons reports a task's status compared with a string it
+// never equals (task.x.y.status == "" is never true: a task that has not
+// run reads as skipped), a condition that silently never or always holds.
+func checkStatusComparisons(expr hcl.Expression) hcl.Diagnostics {
+	se, ok := expr.(hclsyntax.Expression)
+	if !ok {
+		return nil
+	}
+	var diags hcl.Diagnostics
+	_ = hclsyntax.VisitAll(se, func(n hclsyntax.Node) hcl.Diagnostics {
+		op, ok := n.(*hclsyntax.BinaryOpExpr)
+		if !ok || op.Op != hclsyntax.OpEqual && op.Op != hclsyntax.OpNotEqual {
+			return nil
+		}
+		for _, pair := range [][2]hclsyntax.Expression{{op.LHS, op.RHS}, {op.RHS, op.LHS}} {
+			if !isTaskStatus(pair[0]) {
+				continue
+			}
+			lit, ok := literalString(pair[1])
+			if !ok || slices.Contains(statuses, lit) {
+				continue
+			}
+			diags = append(diags, &hcl.Diagnostic{
+				Severity: hcl.DiagError,
+				Summary:  "Impossible task status",
+				Detail: fmt.Sprintf("A task's status is one of %s, never %q (a task that has not run on the host reads as %q), so this comparison is always %v.",
+					strings.Join(statuses, ", "), lit, ResultSkipped, op.Op == hclsyntax.OpNotEqual),
+				Subject: pair[1].Range().Ptr(),
+			})
+		}
+		return nil
+	})
+	return diags
+}
+
+// isTaskStatus reports task.<module>.<name>.status, bare or as try's first
+// argument.
+func isTaskStatus(e hclsyntax.Expression) bool {
+	if fc, ok := e.(*hclsyntax.FunctionCallExpr); ok && fc.Name == "try" && len(fc.Args) > 0 {
+		e = fc.Args[0]
+	}
+	st, ok := e.(*hclsyntax.ScopeTraversalExpr)
+	if !ok || st.Traversal.RootName() != "task" || len(st.Traversal) != 4 {
+		return false
+	}
+	last, ok := st.Traversal[3].(hcl.TraverseAttr)
+	return ok && last.Name == "status"
+}
+
+// literalString is the value of a string literal ("x", or a template with
+// no interpolation).
+func literalString(e hclsyntax.Expression) (string, bool) {
+	switch e := e.(type) {
+	case *hclsyntax.LiteralValueExpr:
+		if e.Val.Type() == cty.String && !e.Val.IsNull() {
+			return e.Val.AsString(), true
+		}
+	case *hclsyntax.TemplateExpr:
+		if len(e.Parts) == 0 {
+			return "", true
+		}
+		if e.IsStringLiteral() {
+			v, diags := e.Value(nil)
+			if !diags.HasErrors() && v.Type() == cty.String {
+				return v.AsString(), true
+			}
+		}
+	}
+	return "", false
 }
 
 // checkFunctions reports calls to functions that do not exist now rather
