@@ -199,6 +199,34 @@ func installerStarted(f *farm.Farm) func(e runner.Event) bool {
 // whether it killed the process, and the process's output.
 func applyUntil(t *testing.T, bin string, args []string, state string, done map[string]bool, want int, ready func(runner.Event) bool) (last string, killed bool, out string) {
 	t.Helper()
+	var lastEvent runner.Event
+	out, err, stopped := watchApply(t, bin, args, state, func(cmd *exec.Cmd, e runner.Event) bool {
+		if (e.Kind == runner.HostTaskStart || e.Kind == runner.HostTaskEnd) && e.ResumedFrom == "" && !e.OnFailure {
+			lastEvent = e
+			done[string(e.Kind)+" "+e.Wave+"/"+e.Task+"@"+e.Host] = true
+		}
+		if len(done) < want || !ready(lastEvent) {
+			return false
+		}
+		if err := cmd.Process.Kill(); err != nil && !errors.Is(err, os.ErrProcessDone) {
+			t.Fatal(err)
+		}
+		return true
+	})
+	if !stopped && err != nil {
+		t.Fatalf("osrun %s: %v at progress %d\n%s", strings.Join(args, " "), err, len(done), out)
+	}
+	var ee *exec.ExitError
+	return describe(lastEvent), stopped && errors.As(err, &ee) && !ee.Exited(), out
+}
+
+// watchApply runs osrun with args and calls visit with each event the
+// run's journal (the new one under state/runs) records, in order, until
+// visit says it stopped the process or the process exits by itself. It
+// returns the process's output and exit error, and whether visit stopped
+// it. A run still going after 2 minutes is killed and fails the test.
+func watchApply(t *testing.T, bin string, args []string, state string, visit func(cmd *exec.Cmd, e runner.Event) (stopped bool)) (out string, err error, stopped bool) {
+	t.Helper()
 	runs := filepath.Join(state, "runs")
 	before, _ := filepath.Glob(filepath.Join(runs, "*.jsonl"))
 	var buf bytes.Buffer
@@ -219,7 +247,29 @@ func applyUntil(t *testing.T, bin string, args []string, state string, done map[
 	}()
 	var rd *bufio.Reader
 	var partial []byte
-	var lastEvent runner.Event
+	// read hands visit the complete lines written so far.
+	read := func() bool {
+		for range 100000 {
+			line, err := rd.ReadBytes('\n')
+			partial = append(partial, line...)
+			if err == io.EOF {
+				return false
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			var e runner.Event
+			if err := json.Unmarshal(partial, &e); err != nil {
+				t.Fatalf("journal line %q: %v", partial, err)
+			}
+			partial = nil
+			if visit(cmd, e) {
+				return true
+			}
+		}
+		t.Fatal("the journal has more than 100000 lines")
+		return false
+	}
 	tick := time.NewTicker(2 * time.Millisecond)
 	defer tick.Stop()
 	deadline := time.After(2 * time.Minute)
@@ -229,30 +279,21 @@ func applyUntil(t *testing.T, bin string, args []string, state string, done map[
 				rd = bufio.NewReader(journal)
 			}
 		}
-		if rd != nil {
-			partial = readSteps(t, rd, partial, done, &lastEvent)
-			if len(done) >= want && ready(lastEvent) {
-				if err := cmd.Process.Kill(); err != nil && !errors.Is(err, os.ErrProcessDone) {
-					t.Fatal(err)
-				}
-				err := <-exited
-				var ee *exec.ExitError
-				return describe(lastEvent), errors.As(err, &ee) && !ee.Exited(), buf.String()
-			}
+		if rd != nil && read() {
+			// Wait first: the output is written until the process is reaped.
+			err := <-exited
+			return buf.String(), err, true
 		}
 		select {
 		case err := <-exited:
-			if err != nil {
-				t.Fatalf("osrun %s: %v at progress %d\n%s", strings.Join(args, " "), err, len(done), buf.String())
+			if rd != nil && read() { // the events written before it exited
+				return buf.String(), err, true
 			}
-			if rd != nil { // the events written before it exited
-				readSteps(t, rd, partial, done, &lastEvent)
-			}
-			return describe(lastEvent), false, buf.String()
+			return buf.String(), err, false
 		case <-deadline:
 			cmd.Process.Kill()
 			<-exited
-			t.Fatalf("osrun %s: still running after 2 minutes, at progress %d\n%s", strings.Join(args, " "), len(done), buf.String())
+			t.Fatalf("osrun %s: still running after 2 minutes\n%s", strings.Join(args, " "), buf.String())
 		case <-tick.C:
 		}
 	}
@@ -273,32 +314,6 @@ func newJournal(t *testing.T, runs string, before []string) *os.File {
 		}
 		return f
 	}
-	return nil
-}
-
-// readSteps reads the complete journal lines available and adds the step
-// events the run journalled itself (not replays) to done, setting last to
-// the latest; partial is a line begun in an earlier read, and the
-// unfinished line is returned for the next.
-func readSteps(t *testing.T, rd *bufio.Reader, partial []byte, done map[string]bool, last *runner.Event) []byte {
-	t.Helper()
-	for range 100000 {
-		line, err := rd.ReadBytes('\n')
-		partial = append(partial, line...)
-		if err == io.EOF {
-			return partial
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
-		var e runner.Event
-		if json.Unmarshal(partial, &e) == nil && (e.Kind == runner.HostTaskStart || e.Kind == runner.HostTaskEnd) && e.ResumedFrom == "" && !e.OnFailure {
-			*last = e
-			done[string(e.Kind)+" "+e.Wave+"/"+e.Task+"@"+e.Host] = true
-		}
-		partial = nil
-	}
-	t.Fatal("the journal has more than 100000 lines")
 	return nil
 }
 
@@ -349,94 +364,57 @@ func TestInterruptRestoreKillResume(t *testing.T) {
 	state := t.TempDir()
 	args := []string{"-i", f.Inventory(), "--var-file", vars, "--state-dir", state, "--poll-interval", labPoll.String(), playbook}
 
-	var out bytes.Buffer
-	cmd := exec.Command(bin, append([]string{"apply"}, args...)...)
-	cmd.Env = append(os.Environ(), "NO_COLOR=1")
-	cmd.Stdout, cmd.Stderr = &out, &out
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	exited := make(chan error, 1)
-	go func() { exited <- cmd.Wait() }()
-	var journalFile *os.File
-	defer func() {
-		if journalFile != nil {
-			journalFile.Close()
-		}
-	}()
-	var rd *bufio.Reader
-	var partial []byte
-	interrupted, killed := false, false
+	interrupted := false
+	var loaded []string   // the hosts the run began to take out of rotation
 	var restored []string // the hosts the restore put back in rotation
-	deadline := time.After(2 * time.Minute)
-	tick := time.NewTicker(2 * time.Millisecond)
-	defer tick.Stop()
-	for !killed {
-		if journalFile == nil {
-			if journalFile = newJournal(t, filepath.Join(state, "runs"), nil); journalFile != nil {
-				rd = bufio.NewReader(journalFile)
-			}
+	out, err, killed := watchApply(t, bin, append([]string{"apply"}, args...), state, func(cmd *exec.Cmd, e runner.Event) bool {
+		if e.Kind == runner.HostTaskStart && e.Wave == "loaded_out_of_rotation" {
+			loaded = append(loaded, e.Host)
 		}
-		for rd != nil && !killed {
-			line, err := rd.ReadBytes('\n')
-			partial = append(partial, line...)
-			if err != nil {
-				break
+		switch {
+		case !interrupted && e.Kind == runner.HostTaskEnd && e.Wave == "loaded_out_of_rotation" && e.Status == runner.StatusChanged:
+			if err := cmd.Process.Signal(os.Interrupt); err != nil {
+				t.Fatal(err)
 			}
-			var e runner.Event
-			if json.Unmarshal(partial, &e) != nil {
-				t.Fatalf("journal line %q", partial)
+			interrupted = true
+		case interrupted && e.OnFailure && e.Kind == runner.HostTaskEnd && e.Status == runner.StatusChanged:
+			restored = append(restored, e.Host)
+		case interrupted && e.OnFailure && e.Kind == runner.TaskEnd:
+			// The restore is done on every host; the run has yet to read
+			// the farm back and record its end.
+			if err := cmd.Process.Kill(); err != nil {
+				t.Fatal(err)
 			}
-			partial = nil
-			switch {
-			case !interrupted && e.Kind == runner.HostTaskEnd && e.Wave == "loaded_out_of_rotation" && e.Status == runner.StatusChanged:
-				if err := cmd.Process.Signal(os.Interrupt); err != nil {
-					t.Fatal(err)
-				}
-				interrupted = true
-			case interrupted && e.OnFailure && e.Kind == runner.HostTaskEnd && e.Status == runner.StatusChanged:
-				restored = append(restored, e.Host)
-			case interrupted && e.OnFailure && e.Kind == runner.TaskEnd:
-				// The restore is done on every host; the run has yet to
-				// read the farm back and record its end.
-				if err := cmd.Process.Kill(); err != nil {
-					t.Fatal(err)
-				}
-				killed = true
-			}
+			return true
 		}
-		if killed {
-			break
-		}
-		select {
-		case err := <-exited:
-			t.Fatalf("osrun ended before it was killed during its restore (interrupted: %v): %v\n%s", interrupted, err, out.String())
-		case <-deadline:
-			cmd.Process.Kill()
-			<-exited
-			t.Fatalf("still running after 2 minutes (interrupted: %v)\n%s", interrupted, out.String())
-		case <-tick.C:
-		}
+		return false
+	})
+	if !killed {
+		t.Fatalf("osrun ended before it was killed during its restore (interrupted: %v): %v\n%s", interrupted, err, out)
 	}
-	<-exited
-	if !strings.Contains(out.String(), "ON FAILURE") {
-		t.Fatalf("the interrupted run did not start its on_failure wave:\n%s", out.String())
+	if !strings.Contains(out, "ON FAILURE") {
+		t.Fatalf("the interrupted run did not start its on_failure wave:\n%s", out)
+	}
+	// The restore leaves no front-end out of rotation that the run took
+	// out and did not upgrade. (When the interrupt came late, installers
+	// that had started finished, and those front-ends stay out.)
+	for _, h := range loaded {
+		if fe := f.Frontend(h); fe.Installs() == 0 && !f.InRotation(h) {
+			t.Errorf("%s: taken out of rotation, never upgraded, and not put back by the restore\n%s", h, out)
+		}
 	}
 
 	resume := exec.Command(bin, append([]string{"apply", "--resume", "--break-stale-lock"}, args...)...)
 	resume.Env = append(os.Environ(), "NO_COLOR=1")
 	resumed, err := resume.CombinedOutput()
 	if err != nil {
-		t.Fatalf("the resume: %v\nthe interrupted run:\n%s\nthe resume:\n%s", err, out.String(), resumed)
+		t.Fatalf("the resume: %v\nthe interrupted run:\n%s\nthe resume:\n%s", err, out, resumed)
 	}
 	// What the restore put back in rotation, the resume takes out again
 	// before the installer runs there.
 	// (A host whose drain the interrupt cut short is drained anew; one
 	// the record says was drained is found back in rotation.)
 	t.Logf("the restore put back %v", restored)
-	if len(restored) == 0 {
-		t.Errorf("the interrupted run took loaded front-ends out of rotation and its restore put none back:\n%s", out.String())
-	}
 	wave := resumed
 	if i := bytes.Index(wave, []byte("loaded_out_of_rotation")); i >= 0 {
 		wave = wave[i:]
@@ -462,6 +440,6 @@ func TestInterruptRestoreKillResume(t *testing.T) {
 		}
 	}
 	if t.Failed() || testing.Verbose() {
-		t.Logf("the interrupted run:\n%s\nthe resume:\n%s", out.String(), resumed)
+		t.Logf("the interrupted run:\n%s\nthe resume:\n%s", out, resumed)
 	}
 }

@@ -117,6 +117,14 @@ func (f *Farm) settledMember(name string, appDown bool) (string, bool) {
 	}
 }
 
+// InRotation reports whether the balancer has the front-end in rotation,
+// once a health check under way has settled. Unlike Verdict it stops
+// nothing: a test may ask mid-run.
+func (f *Farm) InRotation(name string) bool {
+	_, in := f.settledMember(name, false)
+	return in
+}
+
 // settleTime bounds settledMember: many health-check intervals of the lab
 // (50ms), far less than a real member that is out would ever come back in.
 const (
