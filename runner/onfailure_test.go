@@ -250,3 +250,68 @@ wave "upgrade" {
 		})
 	}
 }
+
+// cancelOn forwards events and cancels the run when one matches.
+type cancelOn struct {
+	events
+	match  func(Event) bool
+	cancel context.CancelFunc
+}
+
+func (c *cancelOn) Emit(e Event) {
+	c.events.Emit(e)
+	if c.match(e) {
+		c.cancel()
+	}
+}
+
+// An upgrade the interrupt reached just as it began (its start reported,
+// the module not yet called) did nothing: the journal says interrupted, so
+// a resume runs it, but on_failure waves read it as not run (skipped), so a
+// restore that puts back the front-ends whose installer did not run puts
+// this one back too. No line claims the upgrade is being let finish.
+func TestInterruptedBeforeItBeganReadsAsNotRun(t *testing.T) {
+	f := load(t, `
+wave "upgrade" {
+  hosts = host.fe01
+  task "probe" "install" {
+    name     = "install"
+    upgrades = true
+  }
+}
+on_failure "restore" {
+  hosts = host.fe01
+  task "probe" "back" {
+    name = "back"
+    when = task.probe.install.status == "skipped"
+  }
+}
+`)
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	sink := &cancelOn{cancel: cancel, match: func(e Event) bool { return e.Kind == HostTaskStart && e.Task == "probe.install" }}
+	recap, err := Run(ctx, f.pb, f.inv, Options{Sink: sink, Dialers: map[string]Dialer{"local": f.rec.dialer()}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if recap.Outcome != OutcomeInterrupted {
+		t.Fatalf("outcome %s", recap.Outcome)
+	}
+	var ends []string
+	for _, e := range sink.of(HostTaskEnd) {
+		ends = append(ends, e.Task+" "+string(e.Status))
+	}
+	if want := []string{"probe.install interrupted", "probe.back ok"}; !slices.Equal(ends, want) {
+		t.Errorf("step ends %v, want %v", ends, want)
+	}
+	var called []string
+	for _, c := range f.rec.calls {
+		called = append(called, c.task)
+	}
+	if !slices.Equal(called, []string{"back"}) {
+		t.Errorf("module calls %v, want only the restore's", called)
+	}
+	if slices.ContainsFunc(sink.of(Progress), func(e Event) bool { return strings.Contains(e.Msg, "letting the upgrade finish") }) {
+		t.Error("a line says the upgrade is let finish, but it never began")
+	}
+}

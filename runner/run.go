@@ -428,8 +428,13 @@ func (r *run) hostTask(ctx context.Context, base Event, t *playbook.Task, hs *ho
 		}
 	}
 	resultStatus := string(o.status)
-	switch o.status {
-	case StatusUnreachable, StatusInterrupted:
+	switch {
+	case o.notStarted:
+		// A task that has not run reads as skipped (a restore condition
+		// asks "did the installer run here?"); the event and journal
+		// still say interrupted, so a resume runs it.
+		resultStatus = playbook.ResultSkipped
+	case o.status == StatusUnreachable || o.status == StatusInterrupted:
 		resultStatus = playbook.ResultFailed
 	}
 	hs.results[t.Key()] = playbook.ResultValue(resultStatus, o.res, o.err)
@@ -470,6 +475,9 @@ type outcome struct {
 	// replay: the step is done as recorded; report the record (note says
 	// what was confirmed, if anything) instead of status and res.
 	replay bool
+	// notStarted: interrupted before the module was asked to change
+	// anything, so later expressions read it as not run (skipped).
+	notStarted bool
 	// note goes before the module's message in the host's end event.
 	note string
 }
@@ -567,6 +575,10 @@ func (r *run) execute(ctx context.Context, base Event, t *playbook.Task, hs *hos
 	// upgrade already under way is not cut short by it, since a half-run
 	// installer is worse than a late stop: only a hard stop cancels it.
 	soft := ctx
+	if soft.Err() != nil {
+		// Interrupted before it began: the step did nothing.
+		return outcome{status: StatusInterrupted, err: soft.Err(), notStarted: true}
+	}
 	if !check && upgrades(t, args) {
 		var unshield func()
 		ctx, unshield = r.shield(soft, base)
@@ -582,6 +594,7 @@ func (r *run) execute(ctx context.Context, base Event, t *playbook.Task, hs *hos
 			if o.err == nil {
 				o.err = soft.Err()
 			}
+			o.notStarted = attempt == 1
 			return o
 		}
 		if t.On == modules.OnHost {
