@@ -113,7 +113,9 @@ func TestCrashResume(t *testing.T) {
 	final := exec.Command(bin, append([]string{"apply", "--resume", "--break-stale-lock"}, args...)...)
 	final.Env = append(os.Environ(), "NO_COLOR=1")
 	out, err := final.CombinedOutput()
-	if err != nil {
+	// The last kill can land after the run recorded its successful end:
+	// then there is nothing left to resume, and osrun says so.
+	if err != nil && !bytes.Contains(out, []byte("finished successfully: there is nothing to resume")) {
 		t.Fatalf("the last resume: %v\n%s", err, out)
 	}
 	t.Logf("%d kills, progress %d/%d before the last resume, %s in all", kills, len(done), 2*steps, time.Since(begin).Round(time.Millisecond))
