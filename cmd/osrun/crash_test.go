@@ -60,17 +60,7 @@ func TestCrashResume(t *testing.T) {
 	if testing.Short() {
 		t.Skip("the crash-and-resume proof runs about twenty osrun processes")
 	}
-	bin, err := exec.LookPath("osrun") // the test binary, as TestMain registers it
-	if err != nil {
-		t.Fatal(err)
-	}
-	f, vars := startLabFarm(t, farm.Config{Zones: 2, FrontendsPerZone: 3, MaxDuration: 5 * time.Minute, MaxRequests: 1 << 30})
-	playbook, err := filepath.Abs("../../playbooks/upgrade.hcl")
-	if err != nil {
-		t.Fatal(err)
-	}
-	state := t.TempDir()
-	args := []string{"-i", f.Inventory(), "--var-file", vars, "--state-dir", state, "--poll-interval", labPoll.String(), playbook}
+	bin, f, state, args := labUpgrade(t, farm.Config{Zones: 2, FrontendsPerZone: 3, MaxDuration: 5 * time.Minute, MaxRequests: 1 << 30})
 
 	steps := planSteps(t, bin, args)
 	targets := killTargets(steps, rand.New(rand.NewPCG(*crashSeed, *crashSeed)))
@@ -327,6 +317,24 @@ func describe(e runner.Event) string {
 	return s
 }
 
+// labUpgrade starts a lab farm and returns what runs playbooks/upgrade.hcl
+// against it: the osrun binary (the test binary, as TestMain registers
+// it), the farm, a state directory and apply's arguments after the command.
+func labUpgrade(t *testing.T, cfg farm.Config) (bin string, f *farm.Farm, state string, args []string) {
+	t.Helper()
+	bin, err := exec.LookPath("osrun")
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, vars := startLabFarm(t, cfg)
+	playbook, err := filepath.Abs("../../playbooks/upgrade.hcl")
+	if err != nil {
+		t.Fatal(err)
+	}
+	state = t.TempDir()
+	return bin, f, state, []string{"-i", f.Inventory(), "--var-file", vars, "--state-dir", state, "--poll-interval", labPoll.String(), playbook}
+}
+
 // startLabFarm starts a lab farm for the test and writes the playbook's
 // variables for it; it returns the farm and the variables file.
 func startLabFarm(t *testing.T, cfg farm.Config) (*farm.Farm, string) {
@@ -354,17 +362,7 @@ func TestInterruptRestoreKillResume(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs the lab upgrade")
 	}
-	bin, err := exec.LookPath("osrun") // the test binary, as TestMain registers it
-	if err != nil {
-		t.Fatal(err)
-	}
-	f, vars := startLabFarm(t, farm.Config{Zones: 1, FrontendsPerZone: 4, MaxDuration: 3 * time.Minute, MaxRequests: 1 << 30})
-	playbook, err := filepath.Abs("../../playbooks/upgrade.hcl")
-	if err != nil {
-		t.Fatal(err)
-	}
-	state := t.TempDir()
-	args := []string{"-i", f.Inventory(), "--var-file", vars, "--state-dir", state, "--poll-interval", labPoll.String(), playbook}
+	bin, f, state, args := labUpgrade(t, farm.Config{Zones: 1, FrontendsPerZone: 4, MaxDuration: 3 * time.Minute, MaxRequests: 1 << 30})
 
 	interrupted := false
 	var loaded []string   // the hosts the run began to take out of rotation
