@@ -153,8 +153,7 @@ func (fe *Frontend) Trace() string {
 	if fe.Linux == nil {
 		return ""
 	}
-	b, _ := os.ReadFile(filepath.Join(fe.Linux.Dir(), "state", "installs"))
-	return fe.Linux.Trace() + "installer starts:\n" + string(b)
+	return fe.Linux.Trace()
 }
 
 // Version is the platform version the host has installed.

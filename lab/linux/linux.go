@@ -248,11 +248,13 @@ func (h *Host) FailConfigurationTool(code int) error {
 }
 
 // Trace returns what the host saw of each session, one line per event
-// (the time, what happened, the module script's id), for explaining a
-// failed test.
+// (the time, what happened, the module script's id), then each installer
+// start (the lab installer's line in state/installs: version, time,
+// process ids), for explaining a failed test.
 func (h *Host) Trace() string {
-	b, _ := os.ReadFile(h.path("state/trace"))
-	return string(b)
+	sessions, _ := os.ReadFile(h.path("state/trace"))
+	installs, _ := os.ReadFile(h.path("state/installs"))
+	return string(sessions) + "installer starts:\n" + string(installs)
 }
 
 // trace appends one line to the host's trace.
