@@ -260,7 +260,7 @@ func applyWith(c *cli.Context, opts builtin.Options) error {
 		sinks = append(sinks, jrnl)
 	}
 
-	log := slog.New(slog.NewTextHandler(scrubWriter{c.App.ErrWriter}, &slog.HandlerOptions{Level: slog.LevelWarn, ReplaceAttr: scrubAttr}))
+	log := warningLog(c.App.ErrWriter)
 	if view != nil {
 		view.Start()
 		defer watchTraffic(c, view)() // lab.go: the lab's request counters
@@ -529,6 +529,12 @@ func scrubValue(v any) any {
 // scrubWriter masks secrets in what is written through it. Each Write is
 // scrubbed on its own: use it for writers that get whole lines at a time.
 type scrubWriter struct{ w io.Writer }
+
+// warningLog is the run's log of warnings (a live state that differs from
+// the journal, an output that cannot be journalled), secrets masked.
+func warningLog(w io.Writer) *slog.Logger {
+	return slog.New(slog.NewTextHandler(scrubWriter{w}, &slog.HandlerOptions{Level: slog.LevelWarn, ReplaceAttr: scrubAttr}))
+}
 
 // scrubAttr masks secrets in a log line's values before the handler
 // quotes them: a secret with a quote or a backslash in it would no longer

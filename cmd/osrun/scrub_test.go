@@ -3,21 +3,20 @@ package main
 import (
 	"bytes"
 	"errors"
-	"log/slog"
 	"strings"
 	"testing"
 
 	"github.com/osrun/osrun/inventory/secret"
 )
 
-// The run's warning log quotes values: a secret with a quote or a
+// The run's warning log (the one apply writes) quotes values: a secret with a quote or a
 // backslash in it is escaped there, and only masking the values before
 // the handler formats them keeps it out.
 func TestWarningLogMasksSecrets(t *testing.T) {
 	const pw = `log-pa"ss\word-55e1`
 	secret.New(pw, `env("LOG_TEST")`)
 	var buf bytes.Buffer
-	log := slog.New(slog.NewTextHandler(scrubWriter{&buf}, &slog.HandlerOptions{ReplaceAttr: scrubAttr}))
+	log := warningLog(&buf)
 	log.Warn("login with "+pw+" refused", "check", "said "+pw, "err", errors.New("denied: "+pw), "any", struct{ S string }{pw})
 	out := buf.String()
 	for _, form := range []string{pw, strings.ReplaceAll(strings.ReplaceAll(pw, `\`, `\\`), `"`, `\"`), "ss\\word", "log-pa"} {
