@@ -110,18 +110,7 @@ func TestCrashResume(t *testing.T) {
 	}
 	t.Logf("%d kills, progress %d/%d before the last resume, %s in all", kills, len(done), 2*steps, time.Since(begin).Round(time.Millisecond))
 
-	v := f.Verdict()
-	if !v.OK() {
-		t.Errorf("the farm saw downtime:\n%s", v)
-	}
-	if ok, bad := v.Upgraded(f.Vars()["target_version"]); !ok {
-		t.Errorf("not as a clean run leaves them: %v\n%s", bad, v)
-	}
-	for _, fe := range f.Frontends() {
-		if n := fe.Installs(); n != 1 {
-			t.Errorf("%s: the installer started %d times, want once", fe.Name, n)
-		}
-	}
+	assertUpgradedOnce(t, f)
 	if t.Failed() {
 		t.Logf("the last resume:\n%s", out)
 	}
@@ -317,6 +306,26 @@ func describe(e runner.Event) string {
 	return s
 }
 
+// assertUpgradedOnce checks the farm as a clean upgrade leaves it (every
+// front-end at the target version, serving, in rotation, deployment
+// enabled, Deployment Service running), that no request failed, and that
+// each front-end's installer started exactly once.
+func assertUpgradedOnce(t *testing.T, f *farm.Farm) {
+	t.Helper()
+	v := f.Verdict()
+	if !v.OK() {
+		t.Errorf("the farm saw downtime:\n%s", v)
+	}
+	if ok, bad := v.Upgraded(f.Vars()["target_version"]); !ok {
+		t.Errorf("not as a clean run leaves them: %v\n%s", bad, v)
+	}
+	for _, fe := range f.Frontends() {
+		if n := fe.Installs(); n != 1 {
+			t.Errorf("%s: the installer started %d times, want once\n%s", fe.Name, n, fe.Trace())
+		}
+	}
+}
+
 // labUpgrade starts a lab farm and returns what runs playbooks/upgrade.hcl
 // against it: the osrun binary (the test binary, as TestMain registers
 // it), the farm, a state directory and apply's arguments after the command.
@@ -427,18 +436,7 @@ func TestInterruptRestoreKillResume(t *testing.T) {
 			t.Errorf("the resume did not take %s out of rotation again before upgrading it", h)
 		}
 	}
-	v := f.Verdict()
-	if !v.OK() {
-		t.Errorf("the farm saw downtime:\n%s", v)
-	}
-	if ok, bad := v.Upgraded(f.Vars()["target_version"]); !ok {
-		t.Errorf("not as a clean run leaves them: %v\n%s", bad, v)
-	}
-	for _, fe := range f.Frontends() {
-		if n := fe.Installs(); n != 1 {
-			t.Errorf("%s: the installer started %d times, want once\n%s", fe.Name, n, fe.Trace())
-		}
-	}
+	assertUpgradedOnce(t, f)
 	if t.Failed() || testing.Verbose() {
 		t.Logf("the interrupted run:\n%s\nthe resume:\n%s", out, resumed)
 	}
