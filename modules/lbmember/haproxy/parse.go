@@ -47,8 +47,14 @@ func (s serverState) status(row statRow) member.Status {
 	// one failure takes it down. Only a settled state counts as healthy, so
 	// enabling waits for a check that passed after the change.
 	settled := !strings.Contains(row.status, "/")
+	// The two views are two commands, and a check can fall between them:
+	// "show servers state" may still say running when "show stat" already
+	// says DOWN. Healthy needs both to agree; NOLB (disable-on-404) takes
+	// no new traffic either.
+	statUp := !strings.HasPrefix(row.status, "DOWN") && !strings.HasPrefix(row.status, "NOLB") &&
+		!strings.HasPrefix(row.status, "MAINT")
 	st := member.Status{Name: s.name, State: member.Enabled, Sessions: row.scur + row.qcur,
-		Healthy: s.opState == opRunning && settled, Detail: row.status}
+		Healthy: s.opState == opRunning && settled && statUp, Detail: row.status}
 	switch {
 	case s.admin&admMaint != 0:
 		st.State = member.Disabled
