@@ -170,6 +170,39 @@ func TestResumeRereadsLiveState(t *testing.T) {
 			outcome: OutcomeBudgetExceeded,
 		},
 		{
+			name:   "a re-read that fails is tried again as the task's retries allow",
+			args:   "fail_times = host.name == \"fe02\" ? 1 : 0\n    retries = 2\n    delay = \"1ms\"",
+			record: without("in"),
+			calls: map[string][]string{
+				"out": {"check"}, "fe02/out": {"check", "check"}, "disable": {"check"}, "install": {"check"},
+				"in": {"apply"}, "after": {"apply"},
+			},
+			outcome: OutcomeSuccess,
+			events: func(t *testing.T, evs events) {
+				if end := hostEnd(t, evs, "fe02", "probe.out"); end.ResumedFrom != "first" || end.Status != StatusChanged {
+					t.Errorf("fe02 end %+v, want the record replayed once the state was read", end)
+				}
+				if !slices.ContainsFunc(evs.of(Progress), func(e Event) bool {
+					return e.Host == "fe02" && e.Msg == "reading the live state again in 1ms (attempt 2 of 3): probe failed on attempt 1"
+				}) {
+					t.Errorf("no progress line says the live state is read again")
+				}
+			},
+		},
+		{
+			name:    "a re-read that keeps failing fails the step after its retries",
+			args:    "fail_times = host.name == \"fe02\" ? 5 : 0\n    retries = 1\n    delay = \"1ms\"",
+			record:  without("in"),
+			calls:   map[string][]string{"out": {"check"}, "fe02/out": {"check", "check"}, "disable": {"check"}, "fe02/disable": nil},
+			outcome: OutcomeBudgetExceeded,
+			events: func(t *testing.T, evs events) {
+				end := hostEnd(t, evs, "fe02", "probe.out")
+				if end.Status != StatusFailed || !strings.Contains(end.Error, "cannot be read after 2 attempts: probe failed on attempt 2") {
+					t.Errorf("fe02 end %+v, want a failure after two reads", end)
+				}
+			},
+		},
+		{
 			name:   "steps without effects are replayed without a call",
 			record: func(string, string) bool { return true },
 			calls:  map[string][]string{"disable": {"check"}, "install": {"check"}, "in": {"check"}},

@@ -745,27 +745,48 @@ func (r *run) verify(ctx context.Context, base Event, t *playbook.Task, action m
 // version other than the recorded one). The returned outcome replays the
 // record when it does; apply is true when it does not, and the step must
 // be applied again, with o.note saying why (check mode reports Check's
-// prediction instead). A Check that fails fails the step: what cannot be
-// read cannot be trusted.
+// prediction instead). A Check that fails is tried again as the task's
+// retries and delay allow (a host still rebooting after its upgrade); one
+// that still fails fails the step: what cannot be read cannot be trusted.
 func (r *run) reread(ctx context.Context, base Event, t *playbook.Task, action modules.Action, env *modules.Env, hs *hostState, log *slog.Logger, p PriorStep, check bool) (o outcome, apply bool) {
-	if t.On == modules.OnHost {
-		conn, err := r.conn(ctx, hs)
-		if err != nil {
-			o.status, o.err = StatusUnreachable, err
-			if ctx.Err() != nil {
-				o.status = StatusInterrupted
-			}
-			return o, false
-		}
-		env.Conn = conn
+	retries := t.Retries
+	if check {
+		retries = 0
 	}
-	res, err := r.attempt(ctx, t, action.Check, env)
-	if errors.Is(err, transports.ErrConnectionLost) && t.On == modules.OnHost {
-		r.drop(hs)
+	var res modules.Result
+	var err error
+	for attempt := 1; ; attempt++ {
+		if t.On == modules.OnHost {
+			conn, err := r.conn(ctx, hs)
+			if err != nil {
+				o.status, o.err = StatusUnreachable, err
+				if ctx.Err() != nil {
+					o.status = StatusInterrupted
+				}
+				return o, false
+			}
+			env.Conn = conn
+		}
+		res, err = r.attempt(ctx, t, action.Check, env)
+		if errors.Is(err, transports.ErrConnectionLost) && t.On == modules.OnHost {
+			r.drop(hs)
+		}
+		if err == nil || ctx.Err() != nil || attempt > retries {
+			break
+		}
+		ev := base
+		ev.Kind, ev.Attempt = Progress, attempt+1
+		ev.Msg = fmt.Sprintf("reading the live state again in %s (attempt %d of %d): %s", t.Delay, attempt+1, retries+1, err)
+		r.emit(ev)
+		if !sleep(ctx, t.Delay) {
+			return outcome{status: StatusInterrupted, err: ctx.Err()}, false
+		}
 	}
 	switch {
 	case err != nil && ctx.Err() != nil:
 		return outcome{status: StatusInterrupted, err: err}, false
+	case err != nil && retries > 0:
+		return outcome{status: StatusFailed, err: fmt.Errorf("done in run %s, but its live state cannot be read after %d attempts: %w", p.RunID, retries+1, err)}, false
 	case err != nil:
 		return outcome{status: StatusFailed, err: fmt.Errorf("done in run %s, but its live state cannot be read: %w", p.RunID, err)}, false
 	case !res.Changed:
