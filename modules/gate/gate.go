@@ -70,7 +70,8 @@ mode it does not wait; it says it would ask. Runs on the control machine.
 
 A wave can ask before any of its tasks with the gate attribute, which becomes the
 wave's first task, gate.WAVE: gate = { instructions = "...", id = "...", timeout = "2h" },
-where id defaults to the wave's name and timeout to 1h. A denial or no answer in time
+where id defaults to the wave's name and timeout to 1h. Later tasks read its result as
+task.gate.WAVE, like any task's. A denial or no answer in time
 fails the wave's hosts before any of its tasks: with max_fail_percentage 0 (the default)
 the run stops and the on_failure waves run.`,
 		DefaultOn: modules.OnControl,

@@ -102,13 +102,22 @@ func (f *File) Decode(inv *inventory.Inventory, reg *modules.Registry, vars map[
 
 // numberTasks records the declaration order of every task key before the
 // waves are decoded. on_failure waves count after every wave wherever they
-// are written: they run last, and read what the waves did.
+// are written: they run last, and read what the waves did. A wave's gate
+// is its first task (gate.<wave>), so the wave's tasks can read its result.
 func (d *decoder) numberTasks() {
 	n := 0
 	for _, w := range slices.Concat(d.f.waves, d.f.onFailure) {
 		body, ok := w.Body.(*hclsyntax.Body)
 		if !ok {
 			continue
+		}
+		if _, gated := body.Attributes["gate"]; gated && w.Type != "on_failure" {
+			if key := gateModule + "." + w.Labels[0]; len(w.Labels) == 1 {
+				if _, dup := d.taskOrder[key]; !dup {
+					d.taskOrder[key] = n
+				}
+			}
+			n++
 		}
 		for _, b := range body.Blocks {
 			if b.Type != "task" || len(b.Labels) != 2 {
@@ -207,7 +216,11 @@ func (d *decoder) decodeWave(b *hcl.Block) (*Wave, hcl.Diagnostics) {
 		})
 	}
 	if attr, ok := content.Attributes["gate"]; ok {
-		// Before the tasks: the gate is the wave's first step.
+		// Before the tasks: the gate is the wave's first step, numbered
+		// so by numberTasks.
+		if b.Type != "on_failure" {
+			d.taskIndex++
+		}
 		t, more := d.decodeWaveGate(w, b.Type == "on_failure", attr)
 		diags = append(diags, more...)
 		if t != nil {

@@ -166,6 +166,13 @@ func TestWaveGateInvalid(t *testing.T) {
 			wantDetail:  `A wave's gate has no attribute "timout". Did you mean "timeout"? Its attributes: id, instructions, timeout.`,
 		},
 		{
+			name:        "a wave reading a later wave's gate",
+			src:         "wave \"a\" {\n  hosts = group.updating\n  task \"command\" \"early\" {\n    cmd = task.gate.w.status\n  }\n}\nwave \"w\" {\n  hosts = group.updating\n  gate  = { instructions = \"x\" }" + task,
+			wantLine:    4,
+			wantSummary: "Reference to a later task",
+			wantDetail:  `Task "gate.w" runs after this one, so its result is not known yet.`,
+		},
+		{
 			name:        "missing instructions",
 			src:         "wave \"w\" {\n  hosts = group.updating\n  gate = {\n    id = \"x\"\n  }" + task,
 			wantLine:    3,
@@ -373,5 +380,31 @@ func TestWaveGateKeepsTaskGatesWorking(t *testing.T) {
 	}
 	if !strings.HasPrefix(pb.Waves[0].Tasks[0].DeclRange.String(), "testdata/test.hcl:3,") {
 		t.Errorf("the gate's task is declared at %s, want the gate attribute", pb.Waves[0].Tasks[0].DeclRange)
+	}
+}
+
+// A wave gate is a task like any: the tasks after it read its result as
+// task.gate.<wave>, which is numbered before the wave's own tasks.
+func TestWaveGateResultIsReferenceable(t *testing.T) {
+	src := `wave "w" {
+  hosts = group.updating
+  gate  = { instructions = "x" }
+  task "command" "after" {
+    cmd = "echo ${task.gate.w.status}"
+  }
+}
+wave "later" {
+  hosts = group.updating
+  task "command" "later" {
+    cmd  = "true"
+    when = task.gate.w.status == "ok"
+  }
+}`
+	pb, diags := decodeSource(t, src, nil)
+	if diags.HasErrors() {
+		t.Fatal(diags.Error())
+	}
+	if got, want := keysOf(pb.tasks), []string{"gate.w", "command.after", "command.later"}; !slices.Equal(got, want) {
+		t.Errorf("tasks = %v, want %v", got, want)
 	}
 }
