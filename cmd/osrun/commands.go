@@ -6,6 +6,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -325,12 +326,25 @@ func applyWith(c *cli.Context, opts builtin.Options) error {
 // It reads live state only; it changes nothing.
 func reportFarmState(c *cli.Context, l *loaded, sc http.RoundTripper) {
 	w := scrubWriter{c.App.ErrWriter}
+	report, err := readFarmState(c, l, sc, io.Discard)
+	if err != nil {
+		fmt.Fprintf(w, "osrun: could not read the farm's state after the run: %v\n", err)
+		return
+	}
+	printFarmState(w, report, nil)
+	fmt.Fprintf(w, "to continue once the cause is fixed: %s   (osrun status shows the next step)\n", resumeCommand(c))
+}
+
+// readFarmState reads every host's version, load-balancer membership and
+// deployment state with preflight's reads, changing nothing. warnings
+// takes the transports' warnings (a host key not checked, say).
+func readFarmState(c *cli.Context, l *loaded, sc http.RoundTripper, warnings io.Writer) (*preflight.Report, error) {
 	// The run's own context may be cancelled (Ctrl-C): read the state
 	// under a fresh, bounded one.
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(c.Context), 2*time.Minute)
 	defer cancel()
 	report, err := preflight.Run(ctx, l.pb, l.inv, preflight.Options{
-		Dialers:     dialers(io.Discard),
+		Dialers:     dialers(warnings),
 		Forks:       c.Int("forks"),
 		Limit:       splitList(c.StringSlice("limit")),
 		SCTransport: sc,
@@ -338,12 +352,25 @@ func reportFarmState(c *cli.Context, l *loaded, sc http.RoundTripper) {
 		Timeout:     30 * time.Second,
 	})
 	if report == nil {
-		fmt.Fprintf(w, "osrun: could not read the farm's state after the run: %v\n", err)
-		return
+		if err == nil {
+			err = errors.New("no report")
+		}
+		return nil, err
 	}
+	return report, nil
+}
+
+// printFarmState prints the FARM STATE NOW table. Given each host's state
+// by the journal (known, by host name), a last column says where the farm
+// differs from the record: what a resume will find and put right.
+func printFarmState(w io.Writer, report *preflight.Report, known map[string]runner.HostKnown) {
 	fmt.Fprintln(w, "\nFARM STATE NOW")
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "HOST\tSPLIT\tVERSION\tLOAD BALANCER\tDEPLOYMENT")
+	header := "HOST\tSPLIT\tVERSION\tLOAD BALANCER\tDEPLOYMENT"
+	if known != nil {
+		header += "\tAGAINST THE RECORD"
+	}
+	fmt.Fprintln(tw, header)
 	for _, h := range report.Hosts {
 		lb := "-"
 		if m := h.Member; m != nil {
@@ -358,10 +385,62 @@ func reportFarmState(c *cli.Context, l *loaded, sc http.RoundTripper) {
 		if !h.Reachable {
 			version = "unreachable"
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", h.Name, dash(h.Split), version, lb, dash(h.Deployment))
+		row := fmt.Sprintf("%s\t%s\t%s\t%s\t%s", h.Name, dash(h.Split), version, lb, dash(h.Deployment))
+		if known != nil {
+			row += "\t" + againstRecord(h, known[h.Name])
+		}
+		fmt.Fprintln(tw, row)
 	}
 	tw.Flush()
-	fmt.Fprintf(w, "to continue once the cause is fixed: %s   (osrun status shows the next step)\n", resumeCommand(c))
+}
+
+// againstRecord says where a host's live state differs from its state by
+// the journal: "as recorded", the differences, or "-" when the journal
+// records nothing this could be compared with.
+func againstRecord(h *preflight.HostReport, k runner.HostKnown) string {
+	var diffs []string
+	compared := false
+	if m := h.Member; m != nil && m.Found && k.Rotation != "" {
+		compared = true
+		if live := rotationOf(m.InRotation); live != k.Rotation {
+			diffs = append(diffs, fmt.Sprintf("recorded %s (%s), now %s", inWords(k.Rotation), k.RotationBy, inWords(live)))
+		}
+	}
+	if (h.Deployment == string(modules.DeploymentEnabled) || h.Deployment == string(modules.DeploymentDisabled)) && k.Deployment != "" {
+		compared = true
+		if h.Deployment != string(k.Deployment) {
+			diffs = append(diffs, fmt.Sprintf("recorded deployment %s (%s), now %s", k.Deployment, k.DeploymentBy, h.Deployment))
+		}
+	}
+	// "upgraded" is a step that reported no version: nothing to compare.
+	if h.Version != "" && k.Version != "" && k.Version != "upgraded" {
+		compared = true
+		if h.Version != k.Version {
+			diffs = append(diffs, fmt.Sprintf("recorded version %s (%s), now %s", k.Version, k.UpgradedBy, h.Version))
+		}
+	}
+	switch {
+	case len(diffs) > 0:
+		return "DIFFERS: " + strings.Join(diffs, "; ")
+	case compared:
+		return "as recorded"
+	default:
+		return "-"
+	}
+}
+
+func inWords(r modules.Rotation) string {
+	if r == modules.RotationIn {
+		return "in rotation"
+	}
+	return "out of rotation"
+}
+
+func rotationOf(in bool) modules.Rotation {
+	if in {
+		return modules.RotationIn
+	}
+	return modules.RotationOut
 }
 
 // resumeCommand is the command line that resumes this run: the same

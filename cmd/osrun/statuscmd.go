@@ -21,8 +21,13 @@ func statusCommand() *cli.Command {
 		Name:      "status",
 		Usage:     "show the last run's recorded state: how far it got, failures, steps in doubt, the farm lock",
 		ArgsUsage: "[PLAYBOOK]",
-		Flags:     []cli.Flag{inventoryFlag, varFlag, varFileFlag, limitFlag, stateDirFlag},
+		Flags: []cli.Flag{inventoryFlag, varFlag, varFileFlag, limitFlag, stateDirFlag,
+			&cli.BoolFlag{Name: "live", Usage: "also read every host's state now (version, load balancer, deployment) and say where it differs from the record; reads only, changes nothing (needs PLAYBOOK)"},
+		},
 		Action: func(c *cli.Context) error {
+			if c.Bool("live") && c.NArg() != 1 {
+				return &configError{msg: "status --live needs the PLAYBOOK, whose inventory says how to reach the hosts"}
+			}
 			invPath := c.String("inventory")
 			if invPath == "" && c.NArg() == 1 {
 				l := newLoader(c.App.ErrWriter)
@@ -61,9 +66,21 @@ func statusCommand() *cli.Command {
 				return &configError{msg: err.Error()}
 			}
 			printStatus(c.App.Writer, st)
-			if c.NArg() == 1 {
-				printRecordedState(c, st, !(st.Ended && st.Outcome == runner.StatusOK))
+			if c.NArg() != 1 {
+				return nil
 			}
+			l, known := printRecordedState(c, st, !(st.Ended && st.Outcome == runner.StatusOK))
+			if !c.Bool("live") {
+				return nil
+			}
+			if l == nil {
+				return &configError{msg: "status --live: the playbook does not load now; osrun validate says why"}
+			}
+			report, err := readFarmState(c, l, nil, scrubWriter{c.App.ErrWriter})
+			if err != nil {
+				return &runError{code: ExitHostFailed, msg: "status --live: could not read the farm's state: " + err.Error()}
+			}
+			printFarmState(scrubWriter{c.App.Writer}, report, known)
 			return nil
 		},
 	}
@@ -71,27 +88,32 @@ func statusCommand() *cli.Command {
 
 // printRecordedState prints each host's last known state by the record and, when
 // the run did not finish (next), what `apply --resume` would do first,
-// when the playbook and its inventory still load.
-func printRecordedState(c *cli.Context, st *journal.State, next bool) {
+// when the playbook and its inventory still load. It returns the loaded
+// playbook (nil when it does not load) and the known state by host.
+func printRecordedState(c *cli.Context, st *journal.State, next bool) (*loaded, map[string]runner.HostKnown) {
 	reg, err := registry()
 	if err != nil {
-		return
+		return nil, nil
 	}
 	l, err := newLoader(io.Discard).playbook(c, reg)
 	if err != nil {
 		fmt.Fprintln(c.App.Writer, "  hosts' state and next step: unknown (the playbook does not load now; osrun validate says why)")
-		return
+		return nil, nil
 	}
+	byHost := map[string]runner.HostKnown{}
 	chain, err := journal.ReadChain(st.Path)
 	if err != nil {
-		return
+		return l, byHost
 	}
 	limit := splitList(c.StringSlice("limit"))
 	if known, err := runner.KnownState(l.pb, l.inv, limit, chain); err == nil {
 		printKnown(c.App.Writer, known)
+		for _, k := range known {
+			byHost[k.Host] = k
+		}
 	}
 	if !next {
-		return
+		return l, byHost
 	}
 	step, err := runner.Next(l.pb, l.inv, limit, chain)
 	switch {
@@ -107,6 +129,7 @@ func printRecordedState(c *cli.Context, st *journal.State, next bool) {
 		fmt.Fprintln(c.App.Writer, "    the live state of the last finished rotation, deployment and upgrade step on each host is re-read before it is trusted")
 		fmt.Fprintf(c.App.Writer, "  to continue: %s\n", resumeCommand(c))
 	}
+	return l, byHost
 }
 
 // printKnown prints each host's last known state by the record.
