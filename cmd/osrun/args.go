@@ -6,7 +6,7 @@ import "strings"
 // next argument unless written as --flag=value.
 var boolFlags = map[string]bool{
 	"check": true, "C": true, "diff": true, "D": true, "json": true,
-	"help": true, "h": true, "version": true, "v": true, "break-stale-lock": true, "resume": true, "allow-unsafe-plan": true, "skip-preflight": true, "deny": true, "lab": true,
+	"help": true, "h": true, "version": true, "v": true, "break-stale-lock": true, "resume": true, "allow-unsafe-plan": true, "skip-preflight": true, "deny": true, "lab": true, "live": true,
 }
 
 // interspersed moves a subcommand's flags ahead of its positional

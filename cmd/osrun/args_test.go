@@ -1,8 +1,11 @@
 package main
 
 import (
+	"io"
 	"slices"
 	"testing"
+
+	"github.com/urfave/cli/v2"
 )
 
 func TestInterspersed(t *testing.T) {
@@ -23,5 +26,34 @@ func TestInterspersed(t *testing.T) {
 				t.Errorf("interspersed(%q) = %q, want %q", tt.in, got, tt.want)
 			}
 		})
+	}
+}
+
+// Every flag that takes no value must be in boolFlags, or interspersed
+// would take the argument after it (the playbook) as its value; no flag
+// that takes one may be, or its value would become a positional argument.
+func TestBoolFlagsListsEveryBoolFlag(t *testing.T) {
+	app := newApp(nil, io.Discard, io.Discard)
+	var cmds []*cli.Command
+	var walk func([]*cli.Command)
+	walk = func(cs []*cli.Command) {
+		for _, c := range cs {
+			cmds = append(cmds, c)
+			walk(c.Subcommands)
+		}
+	}
+	walk(app.Commands)
+	for _, c := range cmds {
+		for _, f := range c.Flags {
+			_, isBool := f.(*cli.BoolFlag)
+			for _, name := range f.Names() {
+				switch {
+				case isBool && !boolFlags[name]:
+					t.Errorf("osrun %s: --%s takes no value but is not in boolFlags", c.Name, name)
+				case !isBool && boolFlags[name]:
+					t.Errorf("osrun %s: --%s takes a value but is in boolFlags", c.Name, name)
+				}
+			}
+		}
 	}
 }

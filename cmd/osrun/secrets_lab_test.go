@@ -159,7 +159,10 @@ func TestSecretsLab(t *testing.T) {
 	osrun("3-plan-json", ExitOK, append([]string{"plan", "--json"}, append(common, playbook)...)...)
 	osrun("3-check", ExitOK, slices.Concat([]string{"apply", "--check"}, reports("3"), runArgs)...)
 	events := osrun("4-apply-json", ExitBudget, slices.Concat([]string{"apply", "--output", "json"}, reports("4"), runArgs)...)
-	osrun("5-status", ExitOK, "status", "-i", f.Inventory(), "--state-dir", state, playbook)
+	// --live reads every host again, over the same credentials.
+	if out := osrun("5-status", ExitOK, slices.Concat([]string{"status", "--live", "--state-dir", state}, common, []string{playbook})...); !bytes.Contains(out, []byte("FARM STATE NOW")) {
+		t.Errorf("status --live printed no live state:\n%s", out)
+	}
 	dotnet.Windows.FailInstaller(0, "")
 	if err := j2ee.Linux.FailInstaller(careless); err != nil {
 		t.Fatal(err)
