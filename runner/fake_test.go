@@ -107,6 +107,7 @@ func (r *recorder) definition() *modules.Definition {
 			{Name: "changed", Type: cty.Bool, Default: cty.False},
 			{Name: "sleep", Type: cty.String},                            // how long the call takes (synctest time)
 			{Name: "fail_times", Type: cty.Number},                       // fail the first n attempts on a host
+			{Name: "refuse", Type: cty.Bool, Default: cty.False},         // fail with an error that stops the run (an approval refused)
 			{Name: "wait", Type: cty.Bool},                               // block until the context ends
 			{Name: "cancel", Type: cty.Bool},                             // cancel the run's context, then wait
 			{Name: "progress", Type: cty.String},                         // report this progress line
@@ -190,6 +191,9 @@ func (a *probeAction) do(ctx context.Context, env *modules.Env, mode string) (mo
 	if a.args.Bool("wait") || a.args.Bool("cancel") {
 		<-ctx.Done()
 		return modules.Result{}, fmt.Errorf("waiting: %w", ctx.Err())
+	}
+	if a.args.Bool("refuse") {
+		return modules.Result{}, fmt.Errorf("gate x: %w", refusal{})
 	}
 	if a.args.Bool("fail") || attempt <= a.args.Int("fail_times") {
 		return modules.Result{}, fmt.Errorf("probe failed on attempt %d", attempt)
@@ -361,3 +365,9 @@ func (r *Recap) host(name string) HostRecap {
 	}
 	return HostRecap{}
 }
+
+// refusal is an error that stops the run, as an approval refused does.
+type refusal struct{}
+
+func (refusal) Error() string  { return "denied by the operator" }
+func (refusal) StopsRun() bool { return true }

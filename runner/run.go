@@ -8,6 +8,7 @@ import (
 	"runtime/debug"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/hashicorp/hcl/v2"
@@ -61,6 +62,20 @@ type run struct {
 
 	emitMu sync.Mutex
 	ended  bool // RunEnd sent: late progress lines are dropped
+
+	// stops counts the failures that stop the run whatever the wave's
+	// failure budget (see stopsRun); a wave compares it around each batch.
+	stops atomic.Int64
+}
+
+// stopsRun reports an error that must stop the run even within the wave's
+// max_fail_percentage: a module's error that says so, such as an approval
+// a person refused or did not give in time. With a budget of 100 on a
+// gate's wave over the controller, say, the waves after it would
+// otherwise go on, unapproved, on the hosts the gate did not cover.
+func stopsRun(err error) bool {
+	var s interface{ StopsRun() bool }
+	return errors.As(err, &s) && s.StopsRun()
 }
 
 type hostState struct {
@@ -236,12 +251,14 @@ func (r *run) wave(ctx context.Context, i, n int, w *playbook.Wave) Outcome {
 	r.emit(ev)
 
 	var stop Outcome
+	refused := false
 	failed := 0 // hosts that failed during this wave
 	for b, batch := range batches {
 		if ctx.Err() != nil {
 			stop = OutcomeInterrupted
 			break
 		}
+		stops := r.stops.Load()
 		failed += r.batch(ctx, base, b, batch, w.Tasks)
 		if ctx.Err() != nil {
 			stop = OutcomeInterrupted
@@ -251,6 +268,10 @@ func (r *run) wave(ctx context.Context, i, n int, w *playbook.Wave) Outcome {
 		// batch already under way are allowed to finish.
 		if float64(failed)*100 > w.MaxFailPercentage*float64(len(hosts)) {
 			stop = OutcomeBudgetExceeded
+			break
+		}
+		if r.stops.Load() != stops {
+			stop, refused = OutcomeBudgetExceeded, true
 			break
 		}
 	}
@@ -264,7 +285,10 @@ func (r *run) wave(ctx context.Context, i, n int, w *playbook.Wave) Outcome {
 		ev.Status = StatusFailed
 		ev.Msg = fmt.Sprintf("%d of %d hosts failed", failed, len(hosts))
 	}
-	if stop == OutcomeBudgetExceeded {
+	switch {
+	case refused:
+		ev.Msg += ", a step was not approved: stopping whatever max_fail_percentage"
+	case stop == OutcomeBudgetExceeded:
 		ev.Msg += fmt.Sprintf(", above max_fail_percentage %g: stopping", w.MaxFailPercentage)
 	}
 	r.emit(ev)
@@ -421,6 +445,9 @@ func (r *run) hostTask(ctx context.Context, base Event, t *playbook.Task, hs *ho
 
 	ignored := o.status == StatusFailed && t.IgnoreErrors
 	if (o.status == StatusFailed && !ignored) || o.status == StatusUnreachable {
+		if stopsRun(o.err) {
+			r.stops.Add(1)
+		}
 		hs.down = true
 		hs.recap.FailedTask = t.Key()
 		if o.err != nil {

@@ -233,16 +233,22 @@ wave "two" {
 }
 
 func TestFailureBudget(t *testing.T) {
+	const fail = `fail = host.name == "fe01"`
+	const refuse = `refuse = host.name == "fe01"`
 	tests := []struct {
 		name        string
 		maxFail     string
+		probe       string // how probe.a fails on fe01
 		wantOutcome Outcome
 		wantWave2   bool
 		wantBatches int // batches of wave one that started
 	}{
-		{"default stops at the first failure", ``, OutcomeBudgetExceeded, false, 1},
-		{"25% of 4 allows one failure", `max_fail_percentage = 25`, OutcomeFailed, true, 4},
-		{"20% of 4 does not", `max_fail_percentage = 20`, OutcomeBudgetExceeded, false, 1},
+		{"default stops at the first failure", ``, fail, OutcomeBudgetExceeded, false, 1},
+		{"25% of 4 allows one failure", `max_fail_percentage = 25`, fail, OutcomeFailed, true, 4},
+		{"20% of 4 does not", `max_fail_percentage = 20`, fail, OutcomeBudgetExceeded, false, 1},
+		{"100% lets a failure go on", `max_fail_percentage = 100`, fail, OutcomeFailed, true, 4},
+		{"a step not approved stops the run whatever the budget", `max_fail_percentage = 100`, refuse, OutcomeBudgetExceeded, false, 1},
+		{"unless its failure is ignored", `max_fail_percentage = 100`, refuse + "\n    ignore_errors = true", OutcomeSuccess, true, 4},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -251,7 +257,9 @@ wave "one" {
   hosts  = group.web
   serial = 1
   `+tt.maxFail+`
-  task "probe" "a" { fail = host.name == "fe01" }
+  task "probe" "a" {
+    `+tt.probe+`
+  }
 }
 wave "two" {
   hosts = group.web
@@ -270,6 +278,11 @@ wave "two" {
 			}
 			if tt.wantOutcome == OutcomeBudgetExceeded && recap.StoppedAt != "one" {
 				t.Errorf("stopped at %q", recap.StoppedAt)
+			}
+			if tt.probe == refuse {
+				if end := evs.of(WaveEnd)[0]; !strings.Contains(end.Msg, "a step was not approved: stopping whatever max_fail_percentage") {
+					t.Errorf("wave one ended with %q, want why it stopped", end.Msg)
+				}
 			}
 		})
 	}

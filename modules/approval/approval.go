@@ -14,16 +14,28 @@ type Gate interface {
 	Wait(ctx context.Context, id, instructions string) error
 }
 
+// Each of these errors means the step was not approved. They stop the
+// run whatever the failure budget of the wave (see refusal.StopsRun).
 var (
 	// ErrDenied means the operator answered no.
-	ErrDenied = errors.New("denied by the operator")
+	ErrDenied error = refusal("denied by the operator")
 	// ErrUndecided means this gate cannot decide for this id (not in the
 	// pre-approved set, no terminal input). Any keeps waiting on its other
 	// gates when one of them is undecided.
-	ErrUndecided = errors.New("no way to obtain an approval")
+	ErrUndecided error = refusal("no way to obtain an approval")
 	// ErrTimeout means the context's deadline passed before anyone approved.
-	ErrTimeout = errors.New("no approval before the timeout")
+	ErrTimeout error = refusal("no approval before the timeout")
 )
+
+// refusal is an answer other than an approval.
+type refusal string
+
+func (r refusal) Error() string { return string(r) }
+
+// StopsRun tells the runner to stop the run after the batch even when the
+// wave's max_fail_percentage would let it go on: a step a person did not
+// approve must not be followed by the waves that relied on the approval.
+func (refusal) StopsRun() bool { return true }
 
 // ctxErr turns the end of ctx into the error a gate returns, so callers
 // can tell a timeout (ErrTimeout) from a cancelled run.

@@ -3,6 +3,7 @@ package approval
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -293,5 +294,31 @@ func TestAny(t *testing.T) {
 				}
 			})
 		})
+	}
+}
+
+// Every answer other than an approval stops the run, through any wrapping
+// (the runner looks for StopsRun), and is still told apart by errors.Is.
+func TestRefusalsStopTheRun(t *testing.T) {
+	stops := func(err error) bool {
+		var s interface{ StopsRun() bool }
+		return errors.As(err, &s) && s.StopsRun()
+	}
+	for _, sentinel := range []error{ErrDenied, ErrTimeout, ErrUndecided} {
+		wrapped := fmt.Errorf("disable deployment on fe03: %w", fmt.Errorf("gate x: %w", sentinel))
+		if !stops(wrapped) {
+			t.Errorf("%q does not stop the run", wrapped)
+		}
+		if !errors.Is(wrapped, sentinel) {
+			t.Errorf("errors.Is(%q, %q) = false", wrapped, sentinel)
+		}
+		for _, other := range []error{ErrDenied, ErrTimeout, ErrUndecided} {
+			if other != sentinel && errors.Is(wrapped, other) {
+				t.Errorf("%q reads as %q too", wrapped, other)
+			}
+		}
+	}
+	if stops(fmt.Errorf("gate x: %w", context.Canceled)) {
+		t.Error("a cancelled run's error stops the run as a refusal")
 	}
 }

@@ -24,7 +24,8 @@ import (
 // and becomes the wave's first task, of module gate, named after the wave
 // (gate.<wave>). Being an ordinary task, it is journalled, resumed, shown
 // by plan and check mode, and its timeout or denial fails the hosts of the
-// batch like any task's, so the wave's other tasks never run unapproved.
+// batch like any task's, so the wave's other tasks never run unapproved;
+// the runner then stops the run whatever the wave's failure budget.
 
 // DefaultGateTimeout bounds a wave gate that names no timeout: a run left
 // waiting overnight for an answer nobody will give is worse than one that
