@@ -172,7 +172,16 @@ func TestSecretsLab(t *testing.T) {
 		t.Fatal(err)
 	}
 	screen := osrun("7-apply-resume-tty", ExitOK, slices.Concat([]string{"apply", "--resume"}, reports("7"), runArgs)...)
-	osrun("8-status", ExitOK, "status", "-i", f.Inventory(), "--state-dir", state, playbook)
+	var after struct {
+		Run  struct{ Ended bool } `json:"run"`
+		Live []struct {
+			Name    string `json:"name"`
+			Version string `json:"version"`
+		} `json:"live"`
+	}
+	if out := osrun("8-status", ExitOK, slices.Concat([]string{"status", "--live", "--json", "--state-dir", state}, common, []string{playbook})...); json.Unmarshal(out, &after) != nil || !after.Run.Ended || len(after.Live) == 0 {
+		t.Errorf("status --live --json after the upgrade: %+v from\n%s", after, out)
+	}
 
 	// apply --lab: osrun runs a farm of its own, whose secrets the test
 	// reads from --lab-dir once it has ended.
