@@ -24,8 +24,12 @@ type Recap struct {
 	Outcome Outcome `json:"outcome"`
 	// StoppedAt names the wave where the run stopped early, "" when it ran
 	// to the end.
-	StoppedAt string        `json:"stopped_at,omitempty"`
-	Duration  time.Duration `json:"duration_ns"`
+	StoppedAt string `json:"stopped_at,omitempty"`
+	// StopReason says why an OutcomeBudgetExceeded run stopped: "the
+	// failure budget was exceeded (max_fail_percentage N)" or "a step was
+	// not approved".
+	StopReason string        `json:"stop_reason,omitempty"`
+	Duration   time.Duration `json:"duration_ns"`
 	// Hosts are every host the run selected, in inventory order.
 	Hosts []HostRecap `json:"hosts"`
 	// OnFailure sums up the playbook's on_failure waves; nil when they did

@@ -66,6 +66,8 @@ type run struct {
 	// stops counts the failures that stop the run whatever the wave's
 	// failure budget (see stopsRun); a wave compares it around each batch.
 	stops atomic.Int64
+	// stopReason is why the last wave that stopped the run stopped it.
+	stopReason string
 }
 
 // stopsRun reports an error that must stop the run even within the wave's
@@ -149,6 +151,9 @@ func (r *run) run(ctx context.Context) *Recap {
 		}
 		if stop := r.wave(ctx, i, len(r.pb.Waves), w); stop != "" {
 			recap.Outcome, recap.StoppedAt = stop, w.Name
+			if stop == OutcomeBudgetExceeded {
+				recap.StopReason = r.stopReason
+			}
 			break
 		}
 	}
@@ -287,8 +292,10 @@ func (r *run) wave(ctx context.Context, i, n int, w *playbook.Wave) Outcome {
 	}
 	switch {
 	case refused:
+		r.stopReason = "a step was not approved"
 		ev.Msg += ", a step was not approved: stopping whatever max_fail_percentage"
 	case stop == OutcomeBudgetExceeded:
+		r.stopReason = fmt.Sprintf("the failure budget was exceeded (max_fail_percentage %g)", w.MaxFailPercentage)
 		ev.Msg += fmt.Sprintf(", above max_fail_percentage %g: stopping", w.MaxFailPercentage)
 	}
 	r.emit(ev)

@@ -284,6 +284,21 @@ wave "two" {
 					t.Errorf("wave one ended with %q, want why it stopped", end.Msg)
 				}
 			}
+			wantReason := ""
+			switch {
+			case tt.wantOutcome != OutcomeBudgetExceeded:
+			case tt.probe == refuse:
+				wantReason = "a step was not approved"
+			default:
+				wantReason = "the failure budget was exceeded (max_fail_percentage " + strings.TrimPrefix(tt.maxFail, "max_fail_percentage = ")
+				if tt.maxFail == "" {
+					wantReason += "0"
+				}
+				wantReason += ")"
+			}
+			if recap.StopReason != wantReason {
+				t.Errorf("stop reason %q, want %q", recap.StopReason, wantReason)
+			}
 		})
 	}
 }

@@ -540,7 +540,11 @@ func outcomeError(r *runner.Recap) error {
 	case runner.OutcomeFailed:
 		return &runError{code: ExitHostFailed, msg: "the run finished with failed hosts: " + strings.Join(failedHosts(r), ", ")}
 	case runner.OutcomeBudgetExceeded:
-		return &runError{code: ExitBudget, msg: "the run stopped early: the failure budget was exceeded (failed: " + strings.Join(failedHosts(r), ", ") + ")"}
+		why := r.StopReason
+		if why == "" {
+			why = "the failure budget was exceeded"
+		}
+		return &runError{code: ExitBudget, msg: fmt.Sprintf("the run stopped early in wave %s: %s (failed: %s)", r.StoppedAt, why, strings.Join(failedHosts(r), ", "))}
 	case runner.OutcomeInterrupted:
 		return &runError{code: ExitInterrupted, msg: "the run was interrupted; in-flight tasks were cancelled"}
 	}

@@ -11,7 +11,7 @@ const (
 	ExitOK          = 0   // everything succeeded (or, with --check, would succeed)
 	ExitConfig      = 1   // usage, HCL or validation error: nothing was changed
 	ExitHostFailed  = 2   // a task failed on at least one host
-	ExitBudget      = 3   // the failure budget was exceeded: the run stopped early
+	ExitBudget      = 3   // the failure budget was exceeded, or a step was not approved: the run stopped early
 	ExitPreflight   = 4   // the preflight found the farm not ready: nothing was changed
 	ExitInterrupted = 130 // interrupted (Ctrl-C / SIGTERM): in-flight work was cancelled
 )
