@@ -177,7 +177,8 @@ func (r *run) run(ctx context.Context) *Recap {
 	case OutcomeFailed, OutcomeBudgetExceeded:
 		status = StatusFailed
 	}
-	r.emit(Event{Kind: RunEnd, Status: status, Msg: string(recap.Outcome), Duration: recap.Duration})
+	// A run stopped early says why in the end event's error.
+	r.emit(Event{Kind: RunEnd, Status: status, Msg: string(recap.Outcome), Error: recap.StopReason, Duration: recap.Duration})
 	return recap
 }
 

@@ -299,6 +299,9 @@ wave "two" {
 			if recap.StopReason != wantReason {
 				t.Errorf("stop reason %q, want %q", recap.StopReason, wantReason)
 			}
+			if end := evs.of(RunEnd)[0]; end.Error != wantReason {
+				t.Errorf("run_end error %q, want %q", end.Error, wantReason)
+			}
 		})
 	}
 }
