@@ -221,6 +221,7 @@ func TestHeader(t *testing.T) {
 		wantOutcome string
 		wantMode    string
 		wantDur     string
+		wantStop    string // in the page, when set
 	}{
 		{
 			name:        "no events",
@@ -245,8 +246,9 @@ func TestHeader(t *testing.T) {
 		{
 			name:        "recap wins",
 			events:      []runner.Event{{Kind: runner.RunEnd, Time: t0, Msg: "failed"}},
-			recap:       &runner.Recap{Outcome: runner.OutcomeBudgetExceeded, StoppedAt: "loaded", Duration: 61 * time.Second},
+			recap:       &runner.Recap{Outcome: runner.OutcomeBudgetExceeded, StoppedAt: "loaded", StopReason: "a step was not approved", Duration: 61 * time.Second},
 			wantOutcome: "budget_exceeded", wantMode: "apply", wantDur: "1m1s",
+			wantStop: "stopped at wave <code>loaded</code>: a step was not approved",
 		},
 	}
 	for _, tt := range tests {
@@ -270,6 +272,9 @@ func TestHeader(t *testing.T) {
 			}
 			if !strings.Contains(buf.String(), `id="outcome" class="badge outcome-`+classToken(tt.wantOutcome)+`">`+tt.wantOutcome+`<`) {
 				t.Error("outcome badge missing from the page")
+			}
+			if tt.wantStop != "" && !strings.Contains(buf.String(), tt.wantStop) {
+				t.Errorf("the page does not say %q", tt.wantStop)
 			}
 		})
 	}

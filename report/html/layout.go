@@ -16,6 +16,7 @@ type page struct {
 	Title, RunID, Playbook, Inventory string
 	Mode, Outcome, OutcomeClass       string
 	Started, Duration, StoppedAt      string
+	StopReason                        string // why the run stopped early, when it says
 	WaveCount, HostCount              int
 	Traffic                           *trafficView
 	Timeline                          *chart
@@ -143,7 +144,7 @@ func (c *Collector) build() *page {
 	switch {
 	case c.recap != nil && c.recap.Outcome != "":
 		p.Outcome = string(c.recap.Outcome)
-		p.StoppedAt = c.recap.StoppedAt
+		p.StoppedAt, p.StopReason = c.recap.StoppedAt, c.recap.StopReason
 	case c.run.ended && c.run.outcome != "":
 		p.Outcome = c.run.outcome
 	case c.run.ended:
