@@ -66,8 +66,6 @@ type run struct {
 	// stops counts the failures that stop the run whatever the wave's
 	// failure budget (see stopsRun); a wave compares it around each batch.
 	stops atomic.Int64
-	// stopReason is why the last wave that stopped the run stopped it.
-	stopReason string
 }
 
 // stopsRun reports an error that must stop the run even within the wave's
@@ -149,11 +147,8 @@ func (r *run) run(ctx context.Context) *Recap {
 			recap.Outcome, recap.StoppedAt = OutcomeInterrupted, w.Name
 			break
 		}
-		if stop := r.wave(ctx, i, len(r.pb.Waves), w); stop != "" {
-			recap.Outcome, recap.StoppedAt = stop, w.Name
-			if stop == OutcomeBudgetExceeded {
-				recap.StopReason = r.stopReason
-			}
+		if stop, why := r.wave(ctx, i, len(r.pb.Waves), w); stop != "" {
+			recap.Outcome, recap.StoppedAt, recap.StopReason = stop, w.Name, why
 			break
 		}
 	}
@@ -221,7 +216,7 @@ func (r *run) restore(ctx context.Context) *OnFailureRecap {
 		}
 		// A failing restore wave stops the ones after it, as a wave would,
 		// and nothing more: on_failure waves never trigger themselves.
-		if stop := r.wave(rctx, i, len(r.pb.OnFailure), w); stop != "" {
+		if stop, _ := r.wave(rctx, i, len(r.pb.OnFailure), w); stop != "" {
 			rec.Outcome, rec.StoppedAt = stop, w.Name
 			break
 		}
@@ -245,8 +240,8 @@ func (r *run) restore(ctx context.Context) *OnFailureRecap {
 }
 
 // wave runs one wave, the i-th of n, and returns a non-empty Outcome when
-// the run must stop.
-func (r *run) wave(ctx context.Context, i, n int, w *playbook.Wave) Outcome {
+// the run must stop, and for OutcomeBudgetExceeded why (Recap.StopReason).
+func (r *run) wave(ctx context.Context, i, n int, w *playbook.Wave) (stop Outcome, why string) {
 	start := time.Now()
 	hosts := limited(w.Hosts, r.limit)
 	batches := w.Batches(hosts)
@@ -256,7 +251,6 @@ func (r *run) wave(ctx context.Context, i, n int, w *playbook.Wave) Outcome {
 	ev.Kind, ev.Hosts, ev.Msg = WaveStart, names(hosts), w.Description
 	r.emit(ev)
 
-	var stop Outcome
 	refused := false
 	failed := 0 // hosts that failed during this wave
 	for b, batch := range batches {
@@ -293,14 +287,14 @@ func (r *run) wave(ctx context.Context, i, n int, w *playbook.Wave) Outcome {
 	}
 	switch {
 	case refused:
-		r.stopReason = "a step was not approved"
+		why = "a step was not approved"
 		ev.Msg += ", a step was not approved: stopping whatever max_fail_percentage"
 	case stop == OutcomeBudgetExceeded:
-		r.stopReason = fmt.Sprintf("the failure budget was exceeded (max_fail_percentage %g)", w.MaxFailPercentage)
+		why = fmt.Sprintf("the failure budget was exceeded (max_fail_percentage %g)", w.MaxFailPercentage)
 		ev.Msg += fmt.Sprintf(", above max_fail_percentage %g: stopping", w.MaxFailPercentage)
 	}
 	r.emit(ev)
-	return stop
+	return stop, why
 }
 
 // batch runs the tasks of a wave on one batch in lock-step and returns how
