@@ -21,8 +21,9 @@ type HostKnown struct {
 	RotationBy   string             `json:"rotation_by,omitempty"`
 	Deployment   modules.Deployment `json:"deployment,omitempty"`
 	DeploymentBy string             `json:"deployment_by,omitempty"`
-	// Version is what the last finished upgrade step reported installed
-	// (its version_after output; "upgraded" when it reported none).
+	// UpgradedBy is the last finished upgrade step, and Version what it
+	// reported installed (its version_after output), "" when it reported
+	// none.
 	Version    string `json:"version,omitempty"`
 	UpgradedBy string `json:"upgraded_by,omitempty"`
 	// InDoubt are the steps started and never seen to end, Failed those
@@ -77,7 +78,7 @@ func KnownState(pb *playbook.Playbook, inv *inventory.Inventory, limit []string,
 				k.Deployment, k.DeploymentBy = d, key
 			}
 			if f.effect.Upgrades {
-				k.Version, k.UpgradedBy = "upgraded", key
+				k.Version, k.UpgradedBy = "", key
 				if v, ok := f.result.Output["version_after"]; ok && v.Type() == cty.String && v.IsKnown() && !v.IsNull() {
 					k.Version = v.AsString()
 				}

@@ -27,7 +27,7 @@ func TestKnownState(t *testing.T) {
 			name:   "finished",
 			record: func(string, string) bool { return true },
 			want: map[string]HostKnown{"fe01": {Rotation: "in", RotationBy: "probe.in", Deployment: "disabled", DeploymentBy: "probe.disable",
-				Version: "upgraded", UpgradedBy: "probe.install"}},
+				UpgradedBy: "probe.install"}},
 		},
 		{
 			name:   "stopped before the way back in",
@@ -47,7 +47,7 @@ func TestKnownState(t *testing.T) {
 			},
 			want: map[string]HostKnown{
 				"fe01": {Rotation: "out", RotationBy: "probe.out", Deployment: "disabled", DeploymentBy: "probe.disable",
-					Version: "upgraded", UpgradedBy: "probe.install", Undone: true},
+					UpgradedBy: "probe.install", Undone: true},
 				"fe02": {Rotation: "out", RotationBy: "probe.out", Deployment: "disabled", DeploymentBy: "probe.disable", InDoubt: []string{"probe.install"}},
 				"fe03": {Rotation: "out", RotationBy: "probe.out", Deployment: "disabled", DeploymentBy: "probe.disable", Failed: []string{"probe.install"}},
 				"fe04": {Rotation: "out", RotationBy: "probe.out", Deployment: "disabled", DeploymentBy: "probe.disable",

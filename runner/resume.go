@@ -159,7 +159,6 @@ func (r *run) toReread() (live, superseded map[stepKey]bool) {
 type finished struct {
 	wave   *playbook.Wave
 	task   *playbook.Task
-	prior  PriorStep
 	result modules.Result
 	// effect is the module's declared Effects on the step's arguments as
 	// they evaluate now; effectErr says why it cannot be told.
@@ -189,7 +188,7 @@ func finishedSteps(pb *playbook.Playbook, inv *inventory.Inventory, host *invent
 				return
 			}
 			if p.Status != StatusSkipped && (t.CheckMode == nil || !*t.CheckMode) {
-				f := finished{wave: w, task: t, prior: p, result: res}
+				f := finished{wave: w, task: t, result: res}
 				f.effect, f.effectErr = effectOf(t, pb.EvalContext(inv, host, results))
 				visit(f)
 			}

@@ -412,8 +412,7 @@ func againstRecord(h *preflight.HostReport, k runner.HostKnown) string {
 			diffs = append(diffs, fmt.Sprintf("recorded deployment %s (%s), now %s", k.Deployment, k.DeploymentBy, h.Deployment))
 		}
 	}
-	// "upgraded" is a step that reported no version: nothing to compare.
-	if h.Version != "" && k.Version != "" && k.Version != "upgraded" {
+	if h.Version != "" && k.Version != "" {
 		compared = true
 		if h.Version != k.Version {
 			diffs = append(diffs, fmt.Sprintf("recorded version %s (%s), now %s", k.Version, k.UpgradedBy, h.Version))

@@ -222,7 +222,11 @@ func printKnown(w io.Writer, known []runner.HostKnown) {
 		if k.Undone {
 			notes = append(notes, "on_failure ran since")
 		}
-		fmt.Fprintf(tw, "    %s\t%s\t%s\t%s\t%s\n", k.Host, dash(string(k.Rotation)), dash(string(k.Deployment)), dash(k.Version), strings.Join(notes, "; "))
+		version := k.Version
+		if version == "" && k.UpgradedBy != "" {
+			version = "upgraded" // by a step that reported no version
+		}
+		fmt.Fprintf(tw, "    %s\t%s\t%s\t%s\t%s\n", k.Host, dash(string(k.Rotation)), dash(string(k.Deployment)), dash(version), strings.Join(notes, "; "))
 	}
 	tw.Flush()
 }

@@ -49,7 +49,7 @@ func TestAgainstRecord(t *testing.T) {
 		{
 			name:  "manual deployment and an upgrade without a version are not compared",
 			live:  preflight.HostReport{Version: "11.31.0", Deployment: "manual, not checked"},
-			known: runner.HostKnown{Deployment: "disabled", Version: "upgraded"},
+			known: runner.HostKnown{Deployment: "disabled", UpgradedBy: "installer.up"},
 			want:  "-",
 		},
 	}
