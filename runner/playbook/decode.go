@@ -112,7 +112,8 @@ func (d *decoder) numberTasks() {
 			continue
 		}
 		if _, gated := body.Attributes["gate"]; gated && w.Type != "on_failure" {
-			if key := gateModule + "." + w.Labels[0]; len(w.Labels) == 1 {
+			if len(w.Labels) == 1 {
+				key := gateModule + "." + w.Labels[0]
 				if _, dup := d.taskOrder[key]; !dup {
 					d.taskOrder[key] = n
 				}
