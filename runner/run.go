@@ -681,11 +681,7 @@ func (r *run) execute(ctx context.Context, base Event, t *playbook.Task, hs *hos
 		if o.err != nil {
 			why = o.err.Error()
 		}
-		ev := base
-		ev.Kind, ev.Attempt = Progress, attempt+1
-		ev.Msg = fmt.Sprintf("retrying in %s (attempt %d of %d): %s", t.Delay, attempt+1, retries+1, why)
-		r.emit(ev)
-		if !sleep(soft, t.Delay) {
+		if !r.waitToRetry(soft, base, t, "retrying", attempt, retries, why) {
 			o.status = StatusInterrupted
 			if o.err == nil {
 				o.err = soft.Err()
@@ -803,11 +799,7 @@ func (r *run) reread(ctx context.Context, base Event, t *playbook.Task, action m
 		if err == nil || ctx.Err() != nil || attempt > retries {
 			break
 		}
-		ev := base
-		ev.Kind, ev.Attempt = Progress, attempt+1
-		ev.Msg = fmt.Sprintf("reading the live state again in %s (attempt %d of %d): %s", t.Delay, attempt+1, retries+1, err)
-		r.emit(ev)
-		if !sleep(ctx, t.Delay) {
+		if !r.waitToRetry(ctx, base, t, "reading the live state again", attempt, retries, err.Error()) {
 			return outcome{status: StatusInterrupted, err: ctx.Err()}, false
 		}
 	}
@@ -927,6 +919,16 @@ func (r *run) closeAll() {
 		}
 		hs.conn = nil
 	}
+}
+
+// waitToRetry says on the host's line what is done again after t's delay
+// and why, then waits for the delay; false means ctx ended first.
+func (r *run) waitToRetry(ctx context.Context, base Event, t *playbook.Task, again string, attempt, retries int, why string) bool {
+	ev := base
+	ev.Kind, ev.Attempt = Progress, attempt+1
+	ev.Msg = fmt.Sprintf("%s in %s (attempt %d of %d): %s", again, t.Delay, attempt+1, retries+1, why)
+	r.emit(ev)
+	return sleep(ctx, t.Delay)
 }
 
 // sleep waits d or until ctx is done; false means ctx is done.
