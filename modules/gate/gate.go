@@ -66,15 +66,15 @@ approve it from another shell or pipeline job with "osrun approve --state-dir DI
 (apply prints the exact command), or grant it up front with --approve ID. A denial, or
 no answer within the task's timeout, fails the task and stops the run after the batch,
 whatever the wave's max_fail_percentage (unless the task has ignore_errors); the
-on_failure waves then run. An approval
-holds for the rest of the run, so a gate in a wave over many hosts asks once. In check
-mode it does not wait; it says it would ask. Runs on the control machine.
+on_failure waves then run. An approval holds for the rest of the run, so a gate in a
+wave over many hosts asks once. In check mode it does not wait; it says it would ask.
+Runs on the control machine.
 
 A wave can ask before any of its tasks with the gate attribute, which becomes the
 wave's first task, gate.WAVE: gate = { instructions = "...", id = "...", timeout = "2h" },
 where id defaults to the wave's name and timeout to 1h. Later tasks read its result as
-task.gate.WAVE, like any task's. A denial or no answer in time
-fails the wave's hosts before any of its tasks, and the run stops.`,
+task.gate.WAVE, like any task's. A denial or no answer in time fails the wave's hosts
+before any of its tasks, and the run stops.`,
 		DefaultOn: modules.OnControl,
 		Params: []modules.Param{
 			{Name: "id", Type: cty.String, Required: true, Doc: "The gate's name, as approve and --approve give it, e.g. \"upgrade_loaded\": a letter, then letters, digits, underscores, dashes and dots."},
