@@ -91,25 +91,24 @@ type status struct {
 
 // gatherStatus reads the lock, the last run's journal and, given the
 // playbook, each host's known state and the next step; with --live, the
-// farm itself.
+// farm itself, whether or not a run is recorded.
 func gatherStatus(c *cli.Context, invPath string) (*status, error) {
 	s := &status{dir: stateDir(c, invPath)}
 	s.held, s.lockErr = journal.Inspect(s.dir, invPath)
 	path, err := journal.Latest(s.dir)
-	if errors.Is(err, os.ErrNotExist) {
-		return s, nil
-	}
-	if err != nil {
+	switch {
+	case errors.Is(err, os.ErrNotExist):
+	case err != nil:
 		return nil, &configError{msg: err.Error()}
+	default:
+		if s.run, err = journal.Read(path); err != nil {
+			return nil, &configError{msg: err.Error()}
+		}
 	}
-	if s.run, err = journal.Read(path); err != nil {
-		return nil, &configError{msg: err.Error()}
-	}
-	if c.NArg() != 1 {
+	if c.NArg() != 1 || s.run == nil && !c.Bool("live") {
 		return s, nil
 	}
 	s.withPlaybook = true
-	s.wantNext = !(s.run.Ended && s.run.Outcome == runner.StatusOK)
 	reg, err := registry()
 	if err != nil {
 		return nil, &configError{msg: err.Error()}
@@ -118,11 +117,24 @@ func gatherStatus(c *cli.Context, invPath string) (*status, error) {
 		s.loaded = nil
 		return s, nil
 	}
+	if s.run != nil {
+		s.readRecord(c)
+	}
+	if c.Bool("live") {
+		s.live, s.liveErr = readFarmState(c, s.loaded, nil, scrubWriter{c.App.ErrWriter})
+	}
+	return s, nil
+}
+
+// readRecord finds each host's known state and, when the run did not
+// finish, the next step, from the run's journal and those it resumed.
+func (s *status) readRecord(c *cli.Context) {
+	s.wantNext = !(s.run.Ended && s.run.Outcome == runner.StatusOK)
 	chain, err := journal.ReadChain(s.run.Path)
 	if err != nil {
 		// The run's own journal read; one it resumed did not.
 		s.nextErr = err
-		return s, nil
+		return
 	}
 	limit := splitList(c.StringSlice("limit"))
 	if known, err := runner.KnownState(s.loaded.pb, s.loaded.inv, limit, chain); err == nil {
@@ -131,10 +143,6 @@ func gatherStatus(c *cli.Context, invPath string) (*status, error) {
 	if s.wantNext {
 		s.next, s.nextErr = runner.Next(s.loaded.pb, s.loaded.inv, limit, chain)
 	}
-	if c.Bool("live") {
-		s.live, s.liveErr = readFarmState(c, s.loaded, nil, scrubWriter{c.App.ErrWriter})
-	}
-	return s, nil
 }
 
 func (s *status) knownByHost() map[string]runner.HostKnown {
@@ -173,8 +181,18 @@ func (s *status) print(c *cli.Context) {
 	}
 	if s.run == nil {
 		fmt.Fprintf(w, "no run recorded under %s\n", s.dir)
-		return
+	} else {
+		s.printRecord(c)
 	}
+	if s.live != nil {
+		printFarmState(scrubWriter{w}, s.live, s.knownByHost())
+	}
+}
+
+// printRecord prints the run's record and, given the playbook, each
+// host's known state and the next step.
+func (s *status) printRecord(c *cli.Context) {
+	w := c.App.Writer
 	s.printRun(w)
 	if !s.withPlaybook {
 		return
@@ -200,9 +218,6 @@ func (s *status) print(c *cli.Context) {
 			fmt.Fprintln(w, "    the live state of the last finished rotation, deployment and upgrade step on each host is re-read before it is trusted")
 			fmt.Fprintf(w, "  to continue: %s\n", resumeCommand(c))
 		}
-	}
-	if s.live != nil {
-		printFarmState(scrubWriter{w}, s.live, s.knownByHost())
 	}
 }
 
@@ -328,26 +343,13 @@ func (s *status) toJSON(c *cli.Context) statusJSON {
 			out.Lock.State = "stale"
 		}
 	}
-	if s.run == nil {
-		return out
+	if s.run != nil {
+		out.Run = s.runJSON()
 	}
-	st := s.run
-	r := &runJSON{ID: st.RunID, Playbook: st.Playbook, Inventory: st.Inventory, Journal: st.Path,
-		Ended: st.Ended, Outcome: string(st.Outcome), LastWave: st.LastWave, Truncated: st.Truncated, Restored: st.Restored,
-		Failed: []stepJSON{}, InDoubt: []stepJSON{}, StepsDone: s.stepsDone(), StepsStarted: len(st.Steps)}
-	for _, k := range s.failed() {
-		step := st.Steps[k]
-		r.Failed = append(r.Failed, stepJSON{Wave: k.Wave, Task: k.Task, Host: k.Host, Status: string(step.Status), Error: step.Error})
+	if s.withPlaybook {
+		loads := s.loaded != nil
+		out.PlaybookLoads = &loads
 	}
-	for _, k := range st.InDoubt() {
-		r.InDoubt = append(r.InDoubt, stepJSON{Wave: k.Wave, Task: k.Task, Host: k.Host})
-	}
-	out.Run = r
-	if !s.withPlaybook {
-		return out
-	}
-	loads := s.loaded != nil
-	out.PlaybookLoads = &loads
 	out.Hosts, out.Next = s.known, s.next
 	if s.nextErr != nil {
 		out.NextError = s.nextErr.Error()
@@ -362,4 +364,19 @@ func (s *status) toJSON(c *cli.Context) statusJSON {
 		}
 	}
 	return out
+}
+
+func (s *status) runJSON() *runJSON {
+	st := s.run
+	r := &runJSON{ID: st.RunID, Playbook: st.Playbook, Inventory: st.Inventory, Journal: st.Path,
+		Ended: st.Ended, Outcome: string(st.Outcome), LastWave: st.LastWave, Truncated: st.Truncated, Restored: st.Restored,
+		Failed: []stepJSON{}, InDoubt: []stepJSON{}, StepsDone: s.stepsDone(), StepsStarted: len(st.Steps)}
+	for _, k := range s.failed() {
+		step := st.Steps[k]
+		r.Failed = append(r.Failed, stepJSON{Wave: k.Wave, Task: k.Task, Host: k.Host, Status: string(step.Status), Error: step.Error})
+	}
+	for _, k := range st.InDoubt() {
+		r.InDoubt = append(r.InDoubt, stepJSON{Wave: k.Wave, Task: k.Task, Host: k.Host})
+	}
+	return r
 }
